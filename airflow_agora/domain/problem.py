@@ -1,0 +1,52 @@
+"""The planning problem: workflows sharing capacities, reservations and budgets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from airflow_agora.domain.goals import Goals, Objective
+from airflow_agora.domain.workflow import VCPUS, Workflow
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Capacity already held over ``[start_s, end_s)`` (by another DAG's plan, a running cluster ...)."""
+
+    start_s: float
+    end_s: float
+    demands: Mapping[str, float]
+    owner: str = "reserved"
+
+
+@dataclass(frozen=True)
+class PlanningProblem:
+    """Everything the planner needs.
+
+    ``capacities`` are renewable (``vcpus`` and optionally more), ``budgets`` cap the sum of a
+    non-renewable amount over every task (``Mode.consumes``). ``goals`` applies to the whole problem:
+    its objective decides how DAG terms are combined when the DAGs' own goals do not say, its budget
+    caps the total cost. A single-DAG problem normally uses the DAG's goals.
+    """
+
+    workflows: tuple[Workflow, ...]
+    capacities: Mapping[str, float] = field(default_factory=lambda: {VCPUS: float("inf")})
+    budgets: Mapping[str, float] = field(default_factory=dict)
+    reservations: tuple[Reservation, ...] = ()
+    goals: Goals | None = None
+    name: str = "problem"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "workflows", tuple(self.workflows))
+        object.__setattr__(self, "reservations", tuple(self.reservations))
+
+    @property
+    def objective(self) -> Objective:
+        if self.goals is not None:
+            return self.goals.objective
+        objectives = {wf.goals.objective for wf in self.workflows}
+        return objectives.pop() if len(objectives) == 1 else Objective.BALANCED
+
+    @property
+    def task_count(self) -> int:
+        return sum(len(wf.tasks) for wf in self.workflows)

@@ -1,0 +1,375 @@
+"""The planner: heuristic first, CP-SAT to improve and prove, fallback when the goals are impossible.
+
+``Planner(...).plan(problem)`` returns a ``PlanReport`` whose plan always respects capacity,
+reservations, precedences and non-renewable budgets. When deadlines or cost budgets cannot be met the
+report says why and carries the fastest plan instead, with ``goal_met=False``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, replace
+
+from ortools.sat.python import cp_model
+
+from airflow_agora.domain.goals import Objective
+from airflow_agora.domain.plan import Plan, PlanReport, PlanStatus, TaskAssignment
+from airflow_agora.domain.problem import PlanningProblem
+from airflow_agora.domain.workflow import Mode, TaskSpec
+from airflow_agora.planning import heuristic as h
+from airflow_agora.planning.bounds import cost_lower_bound, dag_lower_bound, makespan_lower_bound, prune_by_deadline
+from airflow_agora.planning.compiled import COST_UNIT_USD, Compiled, compile_problem
+from airflow_agora.planning.cpsat_model import ObjectiveTerms, SchedulingModel
+from airflow_agora.planning.explain import explain_goals, solver_infeasible_reason
+
+log = logging.getLogger(__name__)
+
+_SCORE_SCALE = 10_000  # integer resolution of normalised objective terms
+
+
+@dataclass(frozen=True)
+class PlannerOptions:
+    """How hard and how reproducibly to plan.
+
+    ``deterministic`` uses one worker and a fixed seed (tests); otherwise ``num_workers`` (0 = one per
+    core, at most 8). ``lexicographic`` spends leftover time on the tie-break (cheapest among the
+    fastest plans, fastest among the cheapest). ``fallback_solve`` lets CP-SAT improve the fastest
+    fallback plan when the goals are impossible (else the heuristic's is returned).
+    """
+
+    time_limit_s: float = 10.0
+    num_workers: int = 0
+    deterministic: bool = False
+    random_seed: int = 0
+    time_unit_s: float = 1.0
+    lexicographic: bool = True
+    fallback_solve: bool = True
+    log_search: bool = False
+
+    def workers(self) -> int:
+        if self.deterministic:
+            return 1
+        return self.num_workers or max(1, min(8, os.cpu_count() or 1))
+
+
+class Planner:
+    def __init__(self, options: PlannerOptions | None = None, **kwargs) -> None:
+        self.options = options or PlannerOptions(**kwargs)
+
+    def plan(self, problem: PlanningProblem) -> PlanReport:
+        started = time.monotonic()
+        opts = self.options
+        cp = compile_problem(problem, time_unit_s=opts.time_unit_s, enforce_goals=True)
+        stats: dict[str, object] = {"tasks": cp.n, "modes_pruned": cp.pruned_modes}
+        reasons = explain_goals(cp)
+        if reasons:
+            return self._fallback(problem, started, reasons, stats)
+        stats["modes_pruned"] = cp.pruned_modes + prune_by_deadline(cp)
+        stats["modes"] = sum(len(t.durations) for t in cp.tasks)
+        objective = problem.objective
+        terms = _objective_terms(cp, objective)
+
+        heur_started = time.monotonic()
+        candidates = _heuristic_candidates(cp, opts.time_limit_s)
+        feasible = [s for s in candidates if _meets_goals(cp, s)]
+        best = min(feasible, key=lambda s: _score(cp, terms, s, objective)) if feasible else None
+        stats["heuristic_s"] = round(time.monotonic() - heur_started, 4)
+        if best is not None:
+            stats["first_plan_s"] = round(time.monotonic() - started, 4)
+            stats["heuristic"] = best.strategy
+
+        horizon = _horizon(cp, candidates, feasible, objective)
+        remaining = opts.time_limit_s - (time.monotonic() - started)
+        result = _solve(cp, terms, horizon, best or _any_candidate(candidates), remaining, opts, objective)
+        stats.update(result.stats)
+        if result.status == cp_model.INFEASIBLE:
+            return self._fallback(problem, started, [solver_infeasible_reason(cp)], stats)
+        if result.schedule is None:
+            if best is None:
+                why = "no plan meeting the goals was found within the time limit; raise --time-limit-s"
+                return self._fallback(problem, started, [why], stats, status=PlanStatus.TIME_LIMITED)
+            sched, status = best, PlanStatus.TIME_LIMITED
+        else:
+            sched = result.schedule
+            status = PlanStatus.OPTIMAL if result.status == cp_model.OPTIMAL else PlanStatus.FEASIBLE
+            if best is not None and _score(cp, terms, best, objective) < _score(cp, terms, sched, objective):
+                sched = best
+        value, bound = _value_and_bound(cp, terms, objective, sched, result.bound)
+        if status == PlanStatus.OPTIMAL:
+            bound = value
+        return _report(problem, cp, sched, status, objective, True, value, bound, started, (), stats)
+
+    def _fallback(
+        self,
+        problem: PlanningProblem,
+        started: float,
+        reasons: list[str],
+        stats: dict[str, object],
+        status: PlanStatus = PlanStatus.INFEASIBLE,
+    ) -> PlanReport:
+        """The fastest plan ignoring deadlines and cost budgets (non-renewable budgets if possible)."""
+        opts = self.options
+        cp = compile_problem(problem, time_unit_s=opts.time_unit_s, enforce_goals=False)
+        terms = _objective_terms(cp, Objective.MAKESPAN)
+        candidates = _heuristic_candidates(cp, opts.time_limit_s)
+        feasible = [s for s in candidates if _meets_goals(cp, s)]
+        best = min(feasible, key=lambda s: s.makespan(cp)) if feasible else None
+        sched = best
+        remaining = opts.time_limit_s - (time.monotonic() - started)
+        if opts.fallback_solve and remaining > 0.05:
+            horizon = _horizon(cp, candidates, feasible, Objective.MAKESPAN)
+            hint = best or _any_candidate(candidates)
+            result = _solve(cp, terms, horizon, hint, remaining, opts, Objective.MAKESPAN)
+            if result.schedule is not None and (sched is None or result.schedule.makespan(cp) <= sched.makespan(cp)):
+                sched = result.schedule
+        if sched is None:
+            # the non-renewable budgets themselves cannot be met: show the fastest plan without them
+            cp = compile_problem(_without_budgets(problem), time_unit_s=opts.time_unit_s, enforce_goals=False)
+            sched = h.serial_schedule(cp, h.fastest_modes(cp), "fastest")
+        stats["fallback"] = "fastest plan ignoring the goals that cannot be met"
+        value = sched.makespan(cp) * cp.time_unit_s
+        lb = makespan_lower_bound(cp) * cp.time_unit_s
+        return _report(problem, cp, sched, status, Objective.MAKESPAN, False, value, lb, started, tuple(reasons), stats)
+
+
+def plan(problem: PlanningProblem, **options) -> PlanReport:
+    """Plan ``problem`` with ``PlannerOptions(**options)``."""
+    return Planner(PlannerOptions(**options)).plan(problem)
+
+
+# -- pieces ---------------------------------------------------------------------------------------------
+
+@dataclass
+class _SolveResult:
+    status: int
+    schedule: h.Schedule | None
+    bound: float | None
+    stats: dict[str, object]
+
+
+def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective) -> _SolveResult:
+    if time_limit_s <= 0.01:
+        return _SolveResult(cp_model.UNKNOWN, None, None, {"cpsat": "skipped: no time left"})
+    t0 = time.monotonic()
+    sm = SchedulingModel(cp, horizon)
+    objective_expr = sm.objective_expr(terms)
+    sm.model.minimize(objective_expr)
+    if hint is not None:
+        sm.add_hint(hint)
+    build_s = time.monotonic() - t0
+    solver = _solver(opts, max(0.01, time_limit_s - build_s))
+    status = solver.solve(sm.model)
+    stats: dict[str, object] = {
+        "model_build_s": round(build_s, 4),
+        "cpsat_status": solver.status_name(status),
+        "cpsat_s": round(solver.wall_time, 4),
+        "horizon": horizon,
+    }
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _SolveResult(status, None, None, stats)
+    sched = sm.read(solver)
+    bound = solver.best_objective_bound
+    if status == cp_model.OPTIMAL and opts.lexicographic and len(cp.dags) == 1 and objective != Objective.BALANCED:
+        left = time_limit_s - (time.monotonic() - t0)
+        if left > 0.05:
+            sched = _tie_break(sm, cp, objective, int(round(solver.objective_value)), objective_expr, sched, opts, left)
+            stats["tie_break"] = "cost" if objective == Objective.MAKESPAN else "makespan"
+    return _SolveResult(status, sched, bound, stats)
+
+
+def _tie_break(sm, cp, objective, best_value, objective_expr, sched, opts, time_limit_s):
+    """Second phase: keep the optimum of the first and minimise the other measure."""
+    sm.model.add(objective_expr <= best_value)
+    if objective == Objective.MAKESPAN:
+        sm.model.minimize(sum(sm.dag_costs))
+    else:
+        sm.model.minimize(sum(sm.completions))
+    sm.add_hint(sched)
+    solver = _solver(opts, time_limit_s)
+    status = solver.solve(sm.model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return sm.read(solver)
+    return sched
+
+
+def _solver(opts: PlannerOptions, time_limit_s: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.max_time_in_seconds = time_limit_s
+    p.num_workers = opts.workers()
+    p.random_seed = opts.random_seed
+    p.log_search_progress = opts.log_search
+    return solver
+
+
+def _heuristic_candidates(cp: Compiled, time_limit_s: float) -> list[h.Schedule]:
+    budget = max(0.05, min(2.0, time_limit_s / 10))
+    mode_sets = {
+        "fastest": h.fastest_modes(cp),
+        "cheapest": h.cheapest_modes(cp),
+        "cpa": h.cpa_modes(cp, budget),
+    }
+    out = []
+    for name, modes in mode_sets.items():
+        repaired = h.repair_budgets(cp, modes)
+        if repaired is not None:
+            out.append(h.serial_schedule(cp, repaired, name))
+    if any(d.deadline is not None for d in cp.dags):
+        out.append(h.deadline_modes(cp, budget))
+    return out
+
+
+def _any_candidate(candidates: list[h.Schedule]) -> h.Schedule | None:
+    return candidates[0] if candidates else None
+
+
+def _meets_goals(cp: Compiled, s: h.Schedule) -> bool:
+    for b, cap in enumerate(cp.budget_caps):
+        if sum(cp.tasks[i].consumes[m][b] for i, m in enumerate(s.modes)) > cap:
+            return False
+    costs = [cp.tasks[i].costs[m] for i, m in enumerate(s.modes)]
+    for d, dag in enumerate(cp.dags):
+        if dag.deadline is not None and s.dag_completion(cp, d) > dag.deadline:
+            return False
+        if dag.budget is not None and sum(costs[i] for i in dag.tasks) > dag.budget:
+            return False
+    return cp.global_budget is None or sum(costs) <= cp.global_budget
+
+
+def _objective_terms(cp: Compiled, objective: Objective) -> ObjectiveTerms:
+    """Pure objectives for one DAG; otherwise each DAG's own goal, normalised by its lower bounds."""
+    n = len(cp.dags)
+    if n == 1 and objective == Objective.MAKESPAN:
+        return ObjectiveTerms([1], [0])
+    if n == 1 and objective == Objective.COST:
+        return ObjectiveTerms([0], [1])
+    time_w, cost_w = [], []
+    for d, dag in enumerate(cp.dags):
+        goal = dag.goals.objective if n > 1 else objective
+        alpha = {Objective.MAKESPAN: 1.0, Objective.COST: 0.0}.get(goal, dag.goals.balance_weight)
+        t_ref = max(1, dag_lower_bound(cp, d) - dag.release)
+        c_ref = max(1, cost_lower_bound(cp, dag.tasks))
+        time_w.append(dag.goals.weight * alpha / t_ref)
+        cost_w.append(dag.goals.weight * (1 - alpha) / c_ref)
+    positive = [w for w in time_w + cost_w if w > 0]
+    scale = _SCORE_SCALE / min(positive) if positive else 1.0
+    scale = min(scale, 1e12 / max(positive))
+    return ObjectiveTerms([int(round(w * scale)) for w in time_w], [int(round(w * scale)) for w in cost_w])
+
+
+def _score(cp: Compiled, terms: ObjectiveTerms, s: h.Schedule, objective: Objective) -> tuple:
+    costs = [cp.tasks[i].costs[m] for i, m in enumerate(s.modes)]
+    total = 0
+    for d, dag in enumerate(cp.dags):
+        total += terms.time_coef[d] * (s.dag_completion(cp, d) - dag.release)
+        total += terms.cost_coef[d] * sum(costs[i] for i in dag.tasks)
+    second = sum(costs) if objective == Objective.MAKESPAN else s.makespan(cp)
+    return (total, second)
+
+
+def _horizon(cp, candidates, feasible, objective) -> int:
+    """Latest time any useful plan needs: the best known makespan for the makespan objective, else the
+    latest of the heuristic plans and the deadlines; the trivial serial bound when nothing is known."""
+    if objective == Objective.MAKESPAN and len(cp.dags) == 1 and feasible:
+        return min(s.makespan(cp) for s in feasible)
+    latest = [s.makespan(cp) for s in candidates]
+    latest.extend(d.deadline for d in cp.dags if d.deadline is not None)
+    serial = max(d.release for d in cp.dags) + sum(max(t.durations) for t in cp.tasks)
+    serial = max(serial, max((e for _, e, _ in cp.reservations), default=0) + sum(max(t.durations) for t in cp.tasks))
+    return max(latest) if latest else serial
+
+
+def _value_and_bound(cp, terms, objective, sched, solver_bound) -> tuple[float, float]:
+    if len(cp.dags) == 1 and objective == Objective.MAKESPAN:
+        lb = max(makespan_lower_bound(cp), math.ceil(solver_bound or 0))
+        return sched.makespan(cp) * cp.time_unit_s, lb * cp.time_unit_s
+    if len(cp.dags) == 1 and objective == Objective.COST:
+        lb = max(cost_lower_bound(cp), math.ceil((solver_bound or 0) - 1e-6))
+        return sched.cost(cp) * COST_UNIT_USD, lb * COST_UNIT_USD
+    # normalised score: each DAG's terms are >= its weight at the lower bounds
+    scale = _score_scale(cp, terms)
+    value = _score(cp, terms, sched, objective)[0] / scale
+    analytic = sum(dag.goals.weight for dag in cp.dags)
+    return value, max(analytic, (solver_bound or 0) / scale)
+
+
+def _score_scale(cp: Compiled, terms: ObjectiveTerms) -> float:
+    """Integer units per unit of normalised score (recovered from the first DAG's coefficients)."""
+    dag = cp.dags[0]
+    t_ref = max(1, dag_lower_bound(cp, 0) - dag.release)
+    c_ref = max(1, cost_lower_bound(cp, dag.tasks))
+    n = len(cp.dags)
+    goal = dag.goals.objective if n > 1 else cp.problem.objective
+    alpha = {Objective.MAKESPAN: 1.0, Objective.COST: 0.0}.get(goal, dag.goals.balance_weight)
+    if alpha > 0:
+        return terms.time_coef[0] * t_ref / (dag.goals.weight * alpha)
+    return terms.cost_coef[0] * c_ref / (dag.goals.weight * (1 - alpha))
+
+
+def _report(problem, cp, sched, status, objective, goal_met, value, bound, started, reasons, stats) -> PlanReport:
+    plan_ = to_plan(problem, cp, sched)
+    dags = []
+    for d, dag in enumerate(cp.dags):
+        wf = problem.workflows[d]
+        goals = dag.goals
+        done = plan_.completion_s(dag.dag_id)
+        dags.append({
+            "dag_id": dag.dag_id,
+            "objective": goals.objective.value,
+            "completion_s": done,
+            "duration_s": done - wf.release_s,
+            "cost_usd": round(plan_.cost_of(dag.dag_id), 6),
+            "deadline_s": goals.deadline_s,
+            "budget_usd": goals.budget_usd,
+            "meets_deadline": goals.deadline_s is None or done <= wf.release_s + goals.deadline_s + 1e-6,
+        })
+    stats["total_s"] = round(time.monotonic() - started, 4)
+    return PlanReport(
+        plan=plan_,
+        status=status,
+        objective=objective,
+        goal_met=goal_met,
+        objective_value=value,
+        lower_bound=min(bound, value),
+        makespan_lower_bound_s=makespan_lower_bound(cp) * cp.time_unit_s,
+        cost_lower_bound_usd=cost_lower_bound(cp) * COST_UNIT_USD,
+        solve_s=time.monotonic() - started,
+        explanation=tuple(reasons),
+        dags=tuple(dags),
+        stats=stats,
+    )
+
+
+def to_plan(problem: PlanningProblem, cp: Compiled, sched: h.Schedule) -> Plan:
+    """Map a compiled schedule back to domain assignments (seconds, original mode indices)."""
+    out = []
+    for i, t in enumerate(cp.tasks):
+        wf = problem.workflows[t.dag]
+        k = sched.modes[i]
+        mode = wf.tasks[i - cp.dags[t.dag].tasks[0]].modes[t.mode_ids[k]]
+        start = sched.starts[i] * cp.time_unit_s
+        out.append(TaskAssignment(
+            dag_id=wf.dag_id,
+            task_id=t.task_id,
+            mode_index=t.mode_ids[k],
+            start_s=start,
+            end_s=start + t.durations[k] * cp.time_unit_s,
+            demands=dict(mode.demands),
+            cost_usd=mode.cost_usd,
+            config=mode.config,
+            mode_label=mode.label,
+        ))
+    return Plan(tuple(out))
+
+
+def _without_budgets(problem: PlanningProblem) -> PlanningProblem:
+    """The same problem with non-renewable budgets dropped."""
+    workflows = tuple(
+        replace(wf, tasks=tuple(TaskSpec(t.task_id, tuple(Mode(m.duration_s, m.demands, m.cost_usd, {}, m.config, m.name)
+                                                         for m in t.modes)) for t in wf.tasks))
+        for wf in problem.workflows
+    )
+    return replace(problem, workflows=workflows, budgets={})
