@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from airflow_agora.domain.goals import Goals, Objective
 from airflow_agora.domain.workflow import VCPUS, Workflow
@@ -50,3 +50,35 @@ class PlanningProblem:
     @property
     def task_count(self) -> int:
         return sum(len(wf.tasks) for wf in self.workflows)
+
+
+def override_goals(
+    problem: PlanningProblem,
+    *,
+    objective: str | None = None,
+    deadline_s: float | None = None,
+    budget_usd: float | None = None,
+    capacity_vcpus: float | None = None,
+) -> PlanningProblem:
+    """The problem with goals or the vCPU capacity replaced (what ``agora plan`` flags do).
+
+    With one DAG the overrides replace its goals; with several, the objective, deadline and budget
+    apply to every DAG.
+    """
+    if capacity_vcpus is not None:
+        problem = replace(problem, capacities={**problem.capacities, VCPUS: float(capacity_vcpus)})
+    if objective is None and deadline_s is None and budget_usd is None:
+        return problem
+
+    def merged(goals: Goals) -> Goals:
+        return replace(
+            goals,
+            objective=Objective(objective) if objective else goals.objective,
+            deadline_s=deadline_s if deadline_s is not None else goals.deadline_s,
+            budget_usd=budget_usd if budget_usd is not None else goals.budget_usd,
+        )
+
+    if len(problem.workflows) == 1:
+        base = problem.goals or problem.workflows[0].goals
+        return replace(problem, goals=merged(base))
+    return replace(problem, workflows=tuple(replace(wf, goals=merged(wf.goals)) for wf in problem.workflows))

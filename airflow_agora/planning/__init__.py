@@ -3,7 +3,7 @@
 The only package that imports OR-Tools. Entry points: ``Planner`` / ``plan`` and ``check_plan``.
 """
 
-from airflow_agora.planning.planner import Planner, PlannerOptions, plan
+from airflow_agora.planning.planner import Planner, PlannerOptions, default_plan, plan
 from airflow_agora.planning.validator import InvalidPlanError, check_plan, plan_violations
 
-__all__ = ["InvalidPlanError", "Planner", "PlannerOptions", "check_plan", "plan", "plan_violations"]
+__all__ = ["InvalidPlanError", "Planner", "PlannerOptions", "check_plan", "default_plan", "plan", "plan_violations"]

@@ -106,14 +106,20 @@ class Profile:
                 return start
 
 
-def serial_schedule(cp: Compiled, modes: list[int], strategy: str = "") -> Schedule:
-    """Place tasks with the serial scheme under capacity and reservations (priority: latest start)."""
-    durations = [cp.tasks[i].durations[m] for i, m in enumerate(modes)]
-    tl = tails(cp, durations)
-    # a smaller "latest start" (deadline - tail) goes first; DAGs without deadline use their critical path
-    ref = [d.deadline if d.deadline is not None else d.release + max((tl[i] for i in d.tasks), default=0)
-           for d in cp.dags]
-    priority = [ref[t.dag] - tl[i] for i, t in enumerate(cp.tasks)]
+def serial_schedule(
+    cp: Compiled, modes: list[int], strategy: str = "", priority: list[int] | None = None
+) -> Schedule:
+    """Place tasks with the serial scheme under capacity and reservations.
+
+    ``priority`` (smaller first among ready tasks) defaults to the latest start time: the DAG's deadline
+    (or its critical path) minus the task's tail.
+    """
+    if priority is None:
+        durations = [cp.tasks[i].durations[m] for i, m in enumerate(modes)]
+        tl = tails(cp, durations)
+        ref = [d.deadline if d.deadline is not None else d.release + max((tl[i] for i in d.tasks), default=0)
+               for d in cp.dags]
+        priority = [ref[t.dag] - tl[i] for i, t in enumerate(cp.tasks)]
     profile = Profile(cp.capacities)
     for s, e, q in cp.reservations:
         profile.add(s, e, q)
@@ -273,3 +279,9 @@ def repair_budgets(cp: Compiled, modes: list[int]) -> list[int] | None:
         _, i, k, current = best
         modes[i] = k
     return modes if current == 0 else None
+
+
+def default_scheduling(cp: Compiled) -> Schedule:
+    """What Airflow does with per-job tuning: every task at its fastest configuration, started as soon
+    as its upstream tasks are done and its cluster fits, first come first served (declaration order)."""
+    return serial_schedule(cp, fastest_modes(cp), "default", priority=list(range(cp.n)))

@@ -373,3 +373,10 @@ def _without_budgets(problem: PlanningProblem) -> PlanningProblem:
         for wf in problem.workflows
     )
     return replace(problem, workflows=workflows, budgets={})
+
+
+def default_plan(problem: PlanningProblem, *, time_unit_s: float = 1.0) -> Plan:
+    """The plan default scheduling gives: each task at its fastest configuration, first come first
+    served under the capacity (see ``heuristic.default_scheduling``); the baseline plans are shown against."""
+    cp = compile_problem(problem, time_unit_s=time_unit_s, enforce_goals=False)
+    return to_plan(problem, cp, h.default_scheduling(cp))

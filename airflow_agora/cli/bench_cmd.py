@@ -1,0 +1,74 @@
+"""``agora bench ...``: planner benchmarks on PSPLIB instances and generated workflows."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    bench = sub.add_parser("bench", help="benchmarks: PSPLIB instances, generated workflows")
+    bsub = bench.add_subparsers(dest="bench", metavar="BENCHMARK", required=True)
+    p = bsub.add_parser("psplib", help="solve PSPLIB multi-mode (.mm) instances and compare with references")
+    p.add_argument("paths", nargs="+", type=Path, help=".mm files or folders of them")
+    p.add_argument("--reference", type=Path, help="CSV with instance,makespan,status columns")
+    p.add_argument("--time-limit-s", type=float, default=2.0, help="per instance (default 2)")
+    p.add_argument("--workers", type=int, default=0, help="CP-SAT workers (default: one per core, at most 8)")
+    p.add_argument("--json", action="store_true", help="print one summary JSON object")
+    p.set_defaults(handler=run_psplib)
+    g = bsub.add_parser("generated", help="plan generated workflows (docs/benchmarks.md) and report timings")
+    g.add_argument("--tasks", type=int, nargs="+", default=[100, 1000], help="task counts (default 100 1000)")
+    g.add_argument("--modes", type=int, default=8)
+    g.add_argument("--time-limit-s", type=float, default=30.0)
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(handler=run_generated)
+
+
+def run_psplib(args: argparse.Namespace) -> int:
+    from airflow_agora.planning import PlannerOptions, check_plan  # noqa: PLC0415
+    from airflow_agora.planning.psplib import find_instances, load_psplib, load_reference  # noqa: PLC0415
+    from airflow_agora.planning.psplib_bench import summarise, solve_instance  # noqa: PLC0415
+
+    files = find_instances(args.paths)
+    reference = load_reference(args.reference) if args.reference else {}
+    options = PlannerOptions(time_limit_s=args.time_limit_s, num_workers=args.workers,
+                             lexicographic=False, fallback_solve=False)
+    rows = []
+    started = time.monotonic()
+    if not args.json:
+        print(f"{'instance':<16}{'status':<14}{'makespan':>9}{'bound':>7}{'ref':>6}  {'match':<6}{'solve s':>8}")
+    for n, path in enumerate(files, 1):
+        problem = load_psplib(path)
+        row = solve_instance(problem, path.name, reference.get(path.name), options)
+        check_plan(problem, row.report.plan, check_goals=row.report.goal_met)
+        rows.append(row)
+        if args.json:
+            print(f"\r{n}/{len(files)} instances", end="", file=sys.stderr, flush=True)
+        else:
+            print(row.line())
+    if args.json:
+        print(file=sys.stderr)
+    summary = summarise(rows, time.monotonic() - started)
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print("\n" + "  ".join(f"{k}={v}" for k, v in summary.items()))
+    return 0
+
+
+def run_generated(args: argparse.Namespace) -> int:
+    from airflow_agora.planning.generator import benchmark_generated  # noqa: PLC0415
+
+    results = []
+    for n in args.tasks:
+        result = benchmark_generated(n, modes=args.modes, time_limit_s=args.time_limit_s, seed=args.seed)
+        results.append(result)
+        if not args.json:
+            print("  ".join(f"{k}={v}" for k, v in result.items()), flush=True)
+    if args.json:
+        print(json.dumps(results, indent=1))
+    return 0

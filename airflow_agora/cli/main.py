@@ -1,0 +1,46 @@
+"""The ``agora`` command: the planner (and, as later issues land, prediction and control) without Airflow.
+
+Exit codes: 0 success, 1 a goal could not be met (the fallback plan is still printed), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from airflow_agora import __version__
+from airflow_agora.domain.errors import InvalidInputError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agora",
+        description="Plan Spark pipelines to meet their SLAs at the lowest cloud cost.",
+    )
+    parser.add_argument("--version", action="version", version=f"airflow-agora {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from airflow_agora.cli import bench_cmd, plan_cmd  # noqa: PLC0415 - keeps `agora --version` fast
+
+    plan_cmd.register(sub)
+    bench_cmd.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args) or 0)
+    except InvalidInputError as exc:
+        print(f"agora: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("agora: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

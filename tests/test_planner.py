@@ -1,0 +1,173 @@
+import itertools
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from airflow_agora.domain import Goals, Mode, PlanningProblem, Reservation, TaskSpec, Workflow
+from airflow_agora.planning import heuristic as h
+from airflow_agora.planning.compiled import compile_problem
+from airflow_agora.planning.generator import generate_workflow
+from airflow_agora.planning.planner import default_plan
+from airflow_agora.planning.psplib import load_psplib
+from airflow_agora.planning.validator import check_plan
+from tests.conftest import chain_problem, solve
+
+# chain_problem, worked by hand (capacity 96): a and b side by side only as a@32 + b@64 (100 s), then
+# c (50 s): makespan 150 at $2.50. Cheapest: a@32 + b@16 in parallel for 200 s, then c: $2.00 at 250 s.
+
+
+def test_makespan_optimum_and_cheapest_tie_break():
+    report = solve(chain_problem(objective="makespan"))
+    assert report.status == "optimal"
+    assert report.makespan_s == 150
+    assert report.cost_usd == pytest.approx(2.5)
+    assert report.gap_pct == 0
+
+
+def test_cost_with_deadline():
+    loose = solve(chain_problem(objective="cost", deadline_s=250))
+    assert loose.cost_usd == pytest.approx(2.0) and loose.makespan_s == 250
+    tight = solve(chain_problem(objective="cost", deadline_s=200))
+    assert tight.cost_usd == pytest.approx(2.5) and tight.makespan_s <= 200
+    assert tight.status == "optimal" and tight.goal_met
+
+
+def test_balanced_weight_moves_between_the_two():
+    timeish = solve(chain_problem(objective="balanced", balance_weight=0.9))
+    costish = solve(chain_problem(objective="balanced", balance_weight=0.1))
+    assert (timeish.makespan_s, round(timeish.cost_usd, 2)) == (150, 2.5)
+    assert (costish.makespan_s, round(costish.cost_usd, 2)) == (250, 2.0)
+
+
+def test_impossible_sla_names_the_fastest_path_and_returns_fastest_plan():
+    report = solve(chain_problem(objective="cost", deadline_s=100))
+    assert not report.goal_met and report.status == "infeasible"
+    assert any("the fastest path b → c takes 130 s > SLA 100 s" in r for r in report.explanation)
+    assert report.makespan_s == 150  # the fastest feasible plan
+
+
+def test_capacity_too_small_for_sla_is_explained():
+    report = solve(chain_problem(capacity=64, objective="cost", deadline_s=140))
+    assert not report.goal_met
+    assert any("capacity fully used" in r and "150 s > SLA 140 s" in r for r in report.explanation)
+
+
+def test_budget_too_small_is_explained():
+    report = solve(chain_problem(objective="makespan", budget_usd=1.5))
+    assert not report.goal_met
+    assert any("costs $2.00 > budget $1.50" in r for r in report.explanation)
+
+
+def test_budget_cap_on_makespan():
+    report = solve(chain_problem(objective="makespan", budget_usd=2.3))
+    assert report.goal_met and report.cost_usd <= 2.3 + 1e-9
+    assert report.makespan_s == 250  # the only plans within $2.30 take 250 s
+
+
+def test_reservation_holds_capacity():
+    problem = replace(chain_problem(objective="makespan"), reservations=(Reservation(0, 100, {"vcpus": 64}),))
+    report = solve(problem)
+    assert report.makespan_s == 230  # a@32 beside the reservation, then b@64, then c
+
+
+def test_two_dags_with_their_own_goals_share_capacity():
+    fast = replace(chain_problem().workflows[0], dag_id="fast", goals=Goals("makespan", deadline_s=200))
+    cheap = replace(chain_problem().workflows[0], dag_id="cheap", goals=Goals("cost", deadline_s=600))
+    problem = PlanningProblem((fast, cheap), {"vcpus": 128})
+    report = solve(problem)
+    assert report.goal_met
+    dags = {d["dag_id"]: d for d in report.dags}
+    assert dags["fast"]["completion_s"] == 130  # a@64 and b@64 side by side fill the 128 vCPUs
+    assert dags["cheap"]["cost_usd"] == pytest.approx(2.0)
+    assert report.plan.peak() <= 128
+
+
+def test_dominated_modes_are_pruned_and_never_chosen():
+    wf = Workflow("d", (TaskSpec("a", (Mode.of(100, 32, 2.0), Mode.of(90, 16, 1.0), Mode.of(120, 64, 3.0))),))
+    cp = compile_problem(PlanningProblem((wf,), {"vcpus": 64}))
+    assert cp.tasks[0].mode_ids == [1] and cp.pruned_modes == 2
+    report = solve(PlanningProblem((wf,), {"vcpus": 64}))
+    assert report.plan.assignments[0].mode_index == 1
+
+
+def test_deterministic_mode_repeats_itself():
+    problem = generate_workflow(60, seed=3, capacity_vcpus=64)
+    first = solve(problem, time_limit_s=2)
+    second = solve(problem, time_limit_s=2)
+    assert first.plan == second.plan
+
+
+@pytest.mark.parametrize(("name", "optimum"), [("j1010_1.mm", 17), ("j3010_1.mm", 26)])
+def test_psplib_optimum(fixtures, name, optimum):
+    problem = load_psplib(fixtures / name)
+    report = solve(problem, deterministic=False, time_limit_s=10)
+    assert report.status == "optimal" and report.makespan_s == optimum
+
+
+def test_psplib_infeasible_instance_is_proven(fixtures):
+    problem = load_psplib(fixtures / "j301_1.mm")
+    report = solve(problem, time_limit_s=5)
+    assert report.status == "infeasible" and not report.goal_met
+    assert report.explanation
+
+
+def test_large_generated_workflow_gets_a_valid_plan():
+    problem = generate_workflow(2000, seed=2)
+    report = solve(problem, deterministic=False, time_limit_s=4)
+    assert report.stats["first_plan_s"] < 4
+    assert report.makespan_s >= report.makespan_lower_bound_s
+
+
+def test_default_plan_runs_fastest_modes_fifo():
+    problem = chain_problem()
+    baseline = default_plan(problem)
+    check_plan(problem, baseline, check_goals=False)
+    by = baseline.by_task()
+    assert by[("d", "a")].duration_s == 60 and by[("d", "b")].duration_s == 80
+    assert baseline.makespan_s == 190  # 64 + 64 > 96: a, then b, then c
+
+
+# -- optimality against brute force ------------------------------------------------------------------
+
+@st.composite
+def small_problems(draw):
+    n = draw(st.integers(2, 5))
+    tasks = []
+    for i in range(n):
+        modes = tuple(
+            Mode.of(draw(st.integers(1, 20)), draw(st.integers(1, 8)), draw(st.integers(0, 9)) / 4)
+            for _ in range(draw(st.integers(1, 2)))
+        )
+        tasks.append(TaskSpec(f"t{i}", modes))
+    edges = tuple((f"t{i}", f"t{j}") for i in range(n) for j in range(i + 1, n) if draw(st.booleans()) and draw(st.booleans()))
+    reservations = ()
+    if draw(st.booleans()):
+        start = draw(st.integers(0, 10))
+        reservations = (Reservation(start, start + draw(st.integers(1, 15)), {"vcpus": draw(st.integers(1, 4))}),)
+    return PlanningProblem((Workflow("d", tuple(tasks), edges),), {"vcpus": 8}, reservations=reservations)
+
+
+def brute_force_makespan(problem: PlanningProblem) -> int:
+    """Minimum over every mode choice and every task order of the serial schedule: the serial scheme
+    over all orders generates every active schedule, and some active schedule is optimal."""
+    cp = compile_problem(problem)
+    best = None
+    for modes in itertools.product(*[range(len(t.durations)) for t in cp.tasks]):
+        for order in itertools.permutations(range(cp.n)):
+            priority = [0] * cp.n
+            for rank, i in enumerate(order):
+                priority[i] = rank
+            makespan = h.serial_schedule(cp, list(modes), priority=priority).makespan(cp)
+            best = makespan if best is None else min(best, makespan)
+    return best
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems())
+def test_makespan_matches_brute_force(problem):
+    report = solve(problem, time_limit_s=5)
+    assert report.status == "optimal"
+    assert report.makespan_s == brute_force_makespan(problem)
+    assert report.lower_bound <= report.makespan_s
