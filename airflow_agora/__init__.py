@@ -27,10 +27,34 @@ _LAZY = {
     "Workflow": "airflow_agora.domain",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = [  # noqa: RUF022 - grouped like _LAZY
+    "__version__",
+    "Planner",
+    "PlannerOptions",
+    "plan",
+    "check_plan",
+    "load_problem",
+    "ClusterConfig",
+    "Goals",
+    "Mode",
+    "Objective",
+    "PlanningProblem",
+    "Reservation",
+    "TaskSpec",
+    "Workflow",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from airflow_agora.domain import ClusterConfig, Goals, Mode, Objective, PlanningProblem, Reservation, TaskSpec, Workflow
+    from airflow_agora.domain import (
+        ClusterConfig,
+        Goals,
+        Mode,
+        Objective,
+        PlanningProblem,
+        Reservation,
+        TaskSpec,
+        Workflow,
+    )
     from airflow_agora.domain.workflow_file import load_problem
     from airflow_agora.planning import Planner, PlannerOptions, check_plan, plan
 

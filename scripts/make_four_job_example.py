@@ -33,26 +33,31 @@ def main(grid: str) -> None:
                 prices[row["instance_type"]] = float(row["usd_per_node_hour"])
     tasks = []
     for job, workload in JOBS.items():
-        tasks.append({
-            "task_id": job,
-            "measured_workload": workload,
-            "curves": [
-                {
-                    "instance_type": itype.removesuffix("+local"),
-                    "vcpus_per_worker": 8,
-                    "usd_per_node_hour": prices[itype],
-                    "runtime_s_by_workers": dict(sorted(curves[workload][itype].items(), key=lambda kv: int(kv[0]))),
-                }
-                for itype in TYPES
-                if curves[workload][itype]
-            ],
-        })
+        tasks.append(
+            {
+                "task_id": job,
+                "measured_workload": workload,
+                "curves": [
+                    {
+                        "instance_type": itype.removesuffix("+local"),
+                        "vcpus_per_worker": 8,
+                        "usd_per_node_hour": prices[itype],
+                        "runtime_s_by_workers": dict(
+                            sorted(curves[workload][itype].items(), key=lambda kv: int(kv[0]))
+                        ),
+                    }
+                    for itype in TYPES
+                    if curves[workload][itype]
+                ],
+            }
+        )
     doc = {
         "format": "agora-workflow/1",
         "name": "four_jobs",
-        "description": "DESIGN.md's four-job example: an 800 s SLA on a shared 160-vCPU capacity (twenty 8-vCPU nodes).",
+        "description": "DESIGN.md's four-job example: an 800 s SLA on a shared 160-vCPU capacity "
+        "(twenty 8-vCPU nodes).",
         "source": "runtime curves and $/node-hour measured in the CherryPick grid (shared/data/grids/"
-                  "cherrypick.csv); each job takes the curves of the workload named in measured_workload",
+        "cherrypick.csv); each job takes the curves of the workload named in measured_workload",
         "capacities": {"vcpus": 160},
         "dag_id": "nightly",
         "goals": {"objective": "cost", "deadline_s": 800},

@@ -131,6 +131,7 @@ def test_default_plan_runs_fastest_modes_fifo():
 
 # -- optimality against brute force ------------------------------------------------------------------
 
+
 @st.composite
 def small_problems(draw):
     n = draw(st.integers(2, 5))
@@ -141,7 +142,9 @@ def small_problems(draw):
             for _ in range(draw(st.integers(1, 2)))
         )
         tasks.append(TaskSpec(f"t{i}", modes))
-    edges = tuple((f"t{i}", f"t{j}") for i in range(n) for j in range(i + 1, n) if draw(st.booleans()) and draw(st.booleans()))
+    edges = tuple(
+        (f"t{i}", f"t{j}") for i in range(n) for j in range(i + 1, n) if draw(st.booleans()) and draw(st.booleans())
+    )
     reservations = ()
     if draw(st.booleans()):
         start = draw(st.integers(0, 10))

@@ -51,8 +51,15 @@ def test_round_trip(tmp_path):
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        (_doc([_task("a", {"duration_s": 10, "vcpus": 8}, upstream=["b"]),
-               _task("b", {"duration_s": 10, "vcpus": 8}, upstream=["a"])]), "cycle: a -> b -> a"),
+        (
+            _doc(
+                [
+                    _task("a", {"duration_s": 10, "vcpus": 8}, upstream=["b"]),
+                    _task("b", {"duration_s": 10, "vcpus": 8}, upstream=["a"]),
+                ]
+            ),
+            "cycle: a -> b -> a",
+        ),
         (_doc([{"task_id": "a", "modes": []}]), "task 'a'.*has no modes"),
         (_doc([_task("a", {"duration_s": 10, "vcpus": 128})]), "task 'a'.*every mode needs more than the capacity"),
         (_doc([_task("a", {"duration_s": -3, "vcpus": 8})]), "task 'a' mode #0.*duration_s is -3"),
@@ -61,7 +68,7 @@ def test_round_trip(tmp_path):
         (_doc([_task("a", {"duration_s": 10, "vcpus": 8, "speed": 2})]), "unknown keys \\['speed'\\]"),
         (_doc([_task("a", {"duration_s": 10, "vcpus": 8})], goals={"objective": "fastest"}), "objective 'fastest'"),
         ({"format": "agora-workflow/9", "tasks": []}, "unknown format"),
-        ({"format": "agora-workflow/1"}, "no \"tasks\""),
+        ({"format": "agora-workflow/1"}, 'no "tasks"'),
     ],
 )
 def test_bad_input_names_problem_and_fix(tmp_path, doc, message):
@@ -75,7 +82,7 @@ def test_bad_input_names_problem_and_fix(tmp_path, doc, message):
 def test_invalid_json_reports_line(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{"tasks": [\n  {"task_id": "a",,}\n]}')
-    with pytest.raises(InvalidInputError, match="not valid JSON.*line 2") as exc:
+    with pytest.raises(InvalidInputError, match=r"not valid JSON.*line 2") as exc:
         load_problem(path)
     assert exc.value.fix and "JSON" in exc.value.fix
 

@@ -29,14 +29,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_psplib(args: argparse.Namespace) -> int:
-    from airflow_agora.planning import PlannerOptions, check_plan  # noqa: PLC0415
-    from airflow_agora.planning.psplib import find_instances, load_psplib, load_reference  # noqa: PLC0415
-    from airflow_agora.planning.psplib_bench import summarise, solve_instance  # noqa: PLC0415
+    from airflow_agora.planning import PlannerOptions, check_plan
+    from airflow_agora.planning.psplib import find_instances, load_psplib, load_reference
+    from airflow_agora.planning.psplib_bench import solve_instance, summarise
 
     files = find_instances(args.paths)
     reference = load_reference(args.reference) if args.reference else {}
-    options = PlannerOptions(time_limit_s=args.time_limit_s, num_workers=args.workers,
-                             lexicographic=False, fallback_solve=False)
+    options = PlannerOptions(
+        time_limit_s=args.time_limit_s, num_workers=args.workers, lexicographic=False, fallback_solve=False
+    )
     rows = []
     started = time.monotonic()
     if not args.json:
@@ -61,7 +62,7 @@ def run_psplib(args: argparse.Namespace) -> int:
 
 
 def run_generated(args: argparse.Namespace) -> int:
-    from airflow_agora.planning.generator import benchmark_generated  # noqa: PLC0415
+    from airflow_agora.planning.generator import benchmark_generated
 
     results = []
     for n in args.tasks:

@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"airflow-agora {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from airflow_agora.cli import bench_cmd, plan_cmd  # noqa: PLC0415 - keeps `agora --version` fast
+    from airflow_agora.cli import bench_cmd, plan_cmd
 
     plan_cmd.register(sub)
     bench_cmd.register(sub)

@@ -56,7 +56,7 @@ def resolve_workflow(name: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from airflow_agora.planning import Planner, PlannerOptions, check_plan, default_plan  # noqa: PLC0415
+    from airflow_agora.planning import Planner, PlannerOptions, check_plan, default_plan
 
     problem = load_problem(resolve_workflow(args.file))
     problem = override_goals(
@@ -96,7 +96,7 @@ def _single_deadline(problem) -> float | None:
 
 
 def _text(name: str, report: PlanReport, baseline, capacity: float, deadline: float | None) -> str:
-    from airflow_agora.cli.render import ascii_gantt, plan_table  # noqa: PLC0415
+    from airflow_agora.cli.render import ascii_gantt, plan_table
 
     span = max(report.makespan_s, baseline.makespan_s, deadline or 0)
     sla = f", SLA {deadline:g} s" if deadline is not None else ""
@@ -134,15 +134,19 @@ def _pct(new: float, old: float) -> str:
 
 
 def _write_out(path: Path, name: str, report: PlanReport, baseline, capacity: float, deadline: float | None) -> None:
-    from airflow_agora.cli.render import html_report  # noqa: PLC0415
+    from airflow_agora.cli.render import html_report
 
     if path.suffix.lower() not in (".html", ".htm", ".svg"):
         raise InvalidInputError(
-            f"cannot write {path.suffix or 'a file without suffix'}", where=str(path), fix="use --out plan.html or plan.svg"
+            f"cannot write {path.suffix or 'a file without suffix'}",
+            where=str(path),
+            fix="use --out plan.html or plan.svg",
         )
-    page = html_report(f"Plan of {name}", [("agora", report.plan), ("default scheduling", baseline)], capacity, deadline)
+    page = html_report(
+        f"Plan of {name}", [("agora", report.plan), ("default scheduling", baseline)], capacity, deadline
+    )
     if path.suffix.lower() == ".svg":
         start = page.index("<svg")
-        page = page[start:page.index("</svg>") + 6].replace("<svg ", "<svg xmlns='http://www.w3.org/2000/svg' ", 1)
+        page = page[start : page.index("</svg>") + 6].replace("<svg ", "<svg xmlns='http://www.w3.org/2000/svg' ", 1)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

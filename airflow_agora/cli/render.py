@@ -33,21 +33,39 @@ def plan_table(report: PlanReport) -> str:
     multi = len({a.dag_id for a in report.plan.assignments}) > 1
     for a in sorted(report.plan.assignments, key=lambda a: (a.start_s, a.dag_id, a.task_id)):
         name = f"{a.dag_id}.{a.task_id}" if multi else a.task_id
-        rows.append((name, a.mode_label, f"{a.vcpus:g}", f"{a.start_s:g}", f"{a.end_s:g}",
-                     f"{a.duration_s:g}", f"{a.cost_usd:.2f}"))
+        rows.append(
+            (
+                name,
+                a.mode_label,
+                f"{a.vcpus:g}",
+                f"{a.start_s:g}",
+                f"{a.end_s:g}",
+                f"{a.duration_s:g}",
+                f"{a.cost_usd:.2f}",
+            )
+        )
     return _table(rows)
 
 
 def _table(rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(r, widths, strict=True)))
-             for r in rows]
+    lines = [
+        "  ".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(r, widths, strict=True)))
+        for r in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-def ascii_gantt(plan: Plan, capacity: float, *, width: int = 72, height: int = 12, deadline_s: float | None = None,
-                span_s: float | None = None) -> str:
+def ascii_gantt(
+    plan: Plan,
+    capacity: float,
+    *,
+    width: int = 72,
+    height: int = 12,
+    deadline_s: float | None = None,
+    span_s: float | None = None,
+) -> str:
     """Time runs right, vCPUs up; each task is drawn with its letter (legend below)."""
     assignments = sorted(plan.assignments, key=lambda a: (a.start_s, a.task_id))
     if not assignments:
@@ -91,9 +109,12 @@ def html_report(title: str, charts: list[tuple[str, Plan]], capacity: float, dea
     """A self-contained page (no scripts, no CDN) with one SVG Gantt per plan."""
     span = max([p.makespan_s for _, p in charts] + [deadline_s or 0.0]) or 1.0
     top = capacity if math.isfinite(capacity) else max(max(p.peak() for _, p in charts), 1.0)
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             "<style>body{font-family:sans-serif;margin:24px}svg{border:1px solid #ccc}"
-             "text{font-size:11px}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+        "<style>body{font-family:sans-serif;margin:24px}svg{border:1px solid #ccc}"
+        "text{font-size:11px}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
     palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7"]
     w, hgt, pad = 900, 260, 40
     for name, plan in charts:
@@ -106,16 +127,21 @@ def html_report(title: str, charts: list[tuple[str, Plan]], capacity: float, dea
             parts.append(
                 f"<rect x='{x:.1f}' y='{y:.1f}' width='{max(1.0, a.duration_s / span * w):.1f}' "
                 f"height='{a.vcpus / top * hgt:.1f}' fill='{palette[n % len(palette)]}' stroke='white'>"
-                f"<title>{html.escape(a.task_id)}: {html.escape(a.mode_label)}, {a.start_s:g}-{a.end_s:g} s</title></rect>"
+                f"<title>{html.escape(a.task_id)}: {html.escape(a.mode_label)}, "
+                f"{a.start_s:g}-{a.end_s:g} s</title></rect>"
                 f"<text x='{x + 3:.1f}' y='{y + 12:.1f}' fill='white'>{html.escape(a.task_id)}</text>"
             )
         parts.append(f"<line x1='{pad}' y1='{pad}' x2='{pad + w}' y2='{pad}' stroke='#999' stroke-dasharray='4'/>")
         parts.append(f"<text x='{pad}' y='{pad - 4}'>capacity {top:g} vCPUs</text>")
         if deadline_s is not None:
             x = pad + deadline_s / span * w
-            parts.append(f"<line x1='{x:.1f}' y1='{pad}' x2='{x:.1f}' y2='{pad + hgt}' stroke='red'/>"
-                         f"<text x='{x + 3:.1f}' y='{pad + hgt - 4}' fill='red'>SLA {deadline_s:g} s</text>")
-        parts.append(f"<text x='{pad}' y='{pad + hgt + 16}'>0 s</text>"
-                     f"<text x='{pad + w - 40}' y='{pad + hgt + 16}'>{span:g} s</text></svg>")
+            parts.append(
+                f"<line x1='{x:.1f}' y1='{pad}' x2='{x:.1f}' y2='{pad + hgt}' stroke='red'/>"
+                f"<text x='{x + 3:.1f}' y='{pad + hgt - 4}' fill='red'>SLA {deadline_s:g} s</text>"
+            )
+        parts.append(
+            f"<text x='{pad}' y='{pad + hgt + 16}'>0 s</text>"
+            f"<text x='{pad + w - 40}' y='{pad + hgt + 16}'>{span:g} s</text></svg>"
+        )
     parts.append("</body></html>")
     return "\n".join(parts)

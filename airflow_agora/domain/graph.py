@@ -36,7 +36,7 @@ def find_cycle(candidates: set[str], succ: dict[str, list[str]]) -> list[str]:
         seen[node] = len(path)
         path.append(node)
         node = next(m for m in succ[node] if m in candidates)
-    return [*path[seen[node]:], node]
+    return [*path[seen[node] :], node]
 
 
 class CycleError(ValueError):

@@ -19,9 +19,7 @@ def validate_problem(problem: PlanningProblem) -> None:
         raise InvalidInputError(f"duplicate dag_id in {dag_ids}", fix="give every DAG its own dag_id")
     for name, cap in problem.capacities.items():
         if not isinstance(cap, int | float) or isinstance(cap, bool) or math.isnan(cap) or cap <= 0:
-            raise InvalidInputError(
-                f"capacity {name!r} is {cap!r}", fix="capacities must be positive numbers"
-            )
+            raise InvalidInputError(f"capacity {name!r} is {cap!r}", fix="capacities must be positive numbers")
     for wf in problem.workflows:
         _validate_workflow(wf, problem)
     for i, res in enumerate(problem.reservations):

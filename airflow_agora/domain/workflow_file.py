@@ -54,7 +54,7 @@ def problem_from_dict(data: Any, *, name: str = "problem") -> PlanningProblem:
         raise InvalidInputError("the top level must be a JSON object", fix="see docs/workflow-format.md")
     fmt = data.get("format", FORMAT)
     if fmt != FORMAT:
-        raise InvalidInputError(f"unknown format {fmt!r}", fix=f"set \"format\": \"{FORMAT}\"")
+        raise InvalidInputError(f"unknown format {fmt!r}", fix=f'set "format": "{FORMAT}"')
     if "dags" in data:
         dags = _require(data, "dags", list, "top level")
     elif "tasks" in data:
@@ -63,10 +63,10 @@ def problem_from_dict(data: Any, *, name: str = "problem") -> PlanningProblem:
         if "goals" in data:
             dags[0]["goals"] = data["goals"]
     else:
-        raise InvalidInputError("no \"tasks\" and no \"dags\"", fix="list the tasks of your DAG under \"tasks\"")
+        raise InvalidInputError('no "tasks" and no "dags"', fix='list the tasks of your DAG under "tasks"')
     capacities = data.get("capacities", {VCPUS: math.inf})
     if not isinstance(capacities, dict):
-        raise InvalidInputError("\"capacities\" must be an object such as {\"vcpus\": 256}")
+        raise InvalidInputError('"capacities" must be an object such as {"vcpus": 256}')
     problem = PlanningProblem(
         workflows=tuple(_workflow(d, i) for i, d in enumerate(dags)),
         capacities={str(k): _number(v, f"capacities.{k}") for k, v in capacities.items()},
@@ -89,7 +89,7 @@ def _workflow(data: Any, index: int) -> Workflow:
     edges = [tuple(e) if isinstance(e, list | tuple) else e for e in data.get("edges", [])]
     for k, raw in enumerate(tasks_raw):
         if not isinstance(raw, dict) or "task_id" not in raw:
-            raise InvalidInputError(f"tasks[{k}] needs a \"task_id\"", where=where)
+            raise InvalidInputError(f'tasks[{k}] needs a "task_id"', where=where)
         task_id = str(raw["task_id"])
         twhere = f"{where} task {task_id!r}"
         modes = [_mode(m, f"{twhere} mode #{j}") for j, m in enumerate(raw.get("modes", []))]
@@ -111,7 +111,7 @@ def _mode(raw: Any, where: str) -> Mode:
     if unknown:
         raise InvalidInputError(f"unknown keys {sorted(unknown)}", where=where, fix=f"use only {sorted(_MODE_KEYS)}")
     if "duration_s" not in raw:
-        raise InvalidInputError("has no duration_s", where=where, fix="add \"duration_s\": seconds")
+        raise InvalidInputError("has no duration_s", where=where, fix='add "duration_s": seconds')
     demands = {str(k): _number(v, f"{where} demands.{k}") for k, v in raw.get("demands", {}).items()}
     if "vcpus" in raw:
         demands[VCPUS] = _number(raw["vcpus"], f"{where} vcpus")
@@ -146,8 +146,9 @@ def _curve_modes(raw: Any, where: str) -> list[Mode]:
                 f"curve {itype}: worker count {workers_text!r} is not an integer", where=where
             ) from None
         runtime_s = _number(runtime, f"{where} {itype} {workers} workers runtime")
-        config = ClusterConfig(itype, workers, platform=str(raw.get("platform", "generic")),
-                               vcpus_per_worker=int(vcpus_per))
+        config = ClusterConfig(
+            itype, workers, platform=str(raw.get("platform", "generic")), vcpus_per_worker=int(vcpus_per)
+        )
         demands = {VCPUS: workers * vcpus_per}
         if mem_per is not None:
             demands[MEMORY_GB] = workers * _number(mem_per, f"{where} memory_gb_per_worker")
@@ -192,10 +193,10 @@ def _goals(raw: Any, where: str) -> Goals:
 
 def _require(data: dict, key: str, kind: type, where: str) -> Any:
     if key not in data:
-        raise InvalidInputError(f"missing \"{key}\"", where=where)
+        raise InvalidInputError(f'missing "{key}"', where=where)
     value = data[key]
     if kind is not object and not isinstance(value, kind):
-        raise InvalidInputError(f"\"{key}\" must be a {kind.__name__}", where=where)
+        raise InvalidInputError(f'"{key}" must be a {kind.__name__}', where=where)
     return value
 
 

@@ -86,8 +86,13 @@ def energy_bound(cp: Compiled, tasks: list[int] | None = None, release: int = 0)
 def _time_to_supply(cp: Compiled, r: int, need: int, release: int) -> int:
     """Smallest T with ``sum over [release, T) of (capacity - reserved) >= need``."""
     cap = cp.capacities[r]
-    points = sorted({release, *(s for s, _, _ in cp.reservations if s > release),
-                     *(e for _, e, _ in cp.reservations if e > release)})
+    points = sorted(
+        {
+            release,
+            *(s for s, _, _ in cp.reservations if s > release),
+            *(e for _, e, _ in cp.reservations if e > release),
+        }
+    )
     supplied = 0
     for a, b in zip(points, [*points[1:], None], strict=True):
         reserved = sum(q[r] for s, e, q in cp.reservations if s <= a and (e > a))

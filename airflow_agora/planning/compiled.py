@@ -75,9 +75,9 @@ def compile_problem(problem: PlanningProblem, *, time_unit_s: float = 1.0, enfor
     validate_problem(problem)
     resources = [r for r, cap in problem.capacities.items() if math.isfinite(cap)]
     scales = [_scale_for(problem, r) for r in resources]
-    capacities = [int(math.floor(problem.capacities[r] * s + 1e-9)) for r, s in zip(resources, scales, strict=True)]
+    capacities = [math.floor(problem.capacities[r] * s + 1e-9) for r, s in zip(resources, scales, strict=True)]
     budget_names = list(problem.budgets)
-    budget_caps = [int(math.floor(problem.budgets[b] * _scale_budget(problem, b) + 1e-9)) for b in budget_names]
+    budget_caps = [math.floor(problem.budgets[b] * _scale_budget(problem, b) + 1e-9) for b in budget_names]
     budget_scales = [_scale_budget(problem, b) for b in budget_names]
 
     tasks: list[CTask] = []
@@ -92,7 +92,7 @@ def compile_problem(problem: PlanningProblem, *, time_unit_s: float = 1.0, enfor
         if enforce_goals and goals.deadline_s is not None:
             deadline = release + _to_units(goals.deadline_s, time_unit_s, up=False)
         if enforce_goals and goals.budget_usd is not None:
-            budget = int(math.floor(goals.budget_usd / COST_UNIT_USD + 1e-6))
+            budget = math.floor(goals.budget_usd / COST_UNIT_USD + 1e-6)
         ids = []
         for spec in wf.tasks:
             i = len(tasks)
@@ -105,12 +105,15 @@ def compile_problem(problem: PlanningProblem, *, time_unit_s: float = 1.0, enfor
                     mode_ids=list(range(len(spec.modes))),
                     durations=[_to_units(m.duration_s, time_unit_s, up=True) for m in spec.modes],
                     demands=[
-                        [int(math.ceil(m.demands.get(r, 0.0) * s - 1e-9)) for r, s in zip(resources, scales, strict=True)]
+                        [math.ceil(m.demands.get(r, 0.0) * s - 1e-9) for r, s in zip(resources, scales, strict=True)]
                         for m in spec.modes
                     ],
-                    costs=[int(round(m.cost_usd / COST_UNIT_USD)) for m in spec.modes],
+                    costs=[round(m.cost_usd / COST_UNIT_USD) for m in spec.modes],
                     consumes=[
-                        [int(math.ceil(m.consumes.get(b, 0.0) * s - 1e-9)) for b, s in zip(budget_names, budget_scales, strict=True)]
+                        [
+                            math.ceil(m.consumes.get(b, 0.0) * s - 1e-9)
+                            for b, s in zip(budget_names, budget_scales, strict=True)
+                        ]
                         for m in spec.modes
                     ],
                 )
@@ -125,20 +128,21 @@ def compile_problem(problem: PlanningProblem, *, time_unit_s: float = 1.0, enfor
         preds[v] = uniq
         for u in uniq:
             succs[u].append(v)
-    topo_names = topological_order([str(i) for i in range(len(tasks))],
-                                   [(str(u), str(v)) for v, ps in enumerate(preds) for u in ps])
+    topo_names = topological_order(
+        [str(i) for i in range(len(tasks))], [(str(u), str(v)) for v, ps in enumerate(preds) for u in ps]
+    )
     reservations = [
         (
             _to_units(r.start_s, time_unit_s, up=False),
             _to_units(r.end_s, time_unit_s, up=True),
-            [int(math.ceil(r.demands.get(res, 0.0) * s - 1e-9)) for res, s in zip(resources, scales, strict=True)],
+            [math.ceil(r.demands.get(res, 0.0) * s - 1e-9) for res, s in zip(resources, scales, strict=True)],
         )
         for r in problem.reservations
         if r.end_s > r.start_s
     ]
     global_budget = None
     if enforce_goals and problem.goals is not None and problem.goals.budget_usd is not None:
-        global_budget = int(math.floor(problem.goals.budget_usd / COST_UNIT_USD + 1e-6))
+        global_budget = math.floor(problem.goals.budget_usd / COST_UNIT_USD + 1e-6)
     compiled = Compiled(
         problem=problem,
         tasks=tasks,
@@ -171,19 +175,25 @@ def prune_modes(cp: Compiled) -> int:
     """
     before = sum(len(t.mode_ids) for t in cp.tasks)
     for t in cp.tasks:
-        keep = [k for k in range(len(t.mode_ids)) if all(q <= c for q, c in zip(t.demands[k], cp.capacities, strict=True))]
+        keep = [
+            k for k in range(len(t.mode_ids)) if all(q <= c for q, c in zip(t.demands[k], cp.capacities, strict=True))
+        ]
         keep_modes(t, keep)
     changed = True
     while changed and cp.budget_names:
         changed = False
-        mins = [sum(min(t.consumes[k][b] for k in range(len(t.mode_ids))) for t in cp.tasks)
-                for b in range(len(cp.budget_names))]
+        mins = [
+            sum(min(t.consumes[k][b] for k in range(len(t.mode_ids))) for t in cp.tasks)
+            for b in range(len(cp.budget_names))
+        ]
         for t in cp.tasks:
             own_min = [min(t.consumes[k][b] for k in range(len(t.mode_ids))) for b in range(len(cp.budget_names))]
             keep = [
                 k
                 for k in range(len(t.mode_ids))
-                if all(mins[b] - own_min[b] + t.consumes[k][b] <= cp.budget_caps[b] for b in range(len(cp.budget_names)))
+                if all(
+                    mins[b] - own_min[b] + t.consumes[k][b] <= cp.budget_caps[b] for b in range(len(cp.budget_names))
+                )
             ]
             if keep and len(keep) < len(t.mode_ids):
                 keep_modes(t, keep)
@@ -223,7 +233,7 @@ def objective_of(cp: Compiled) -> Objective:
 
 def _to_units(seconds: float, unit: float, *, up: bool) -> int:
     value = seconds / unit
-    return int(math.ceil(value - 1e-9)) if up else int(math.floor(value + 1e-9))
+    return math.ceil(value - 1e-9) if up else math.floor(value + 1e-9)
 
 
 def _scale_for(problem: PlanningProblem, resource: str) -> int:

@@ -99,8 +99,12 @@ class SchedulingModel:
     def _add_nonrenewable_budgets(self) -> None:
         cp = self.cp
         for b, cap in enumerate(cp.budget_caps):
-            terms = [(self.literals[i][k], t.consumes[k][b]) for i, t in enumerate(cp.tasks)
-                     for k in range(len(t.durations)) if t.consumes[k][b]]
+            terms = [
+                (self.literals[i][k], t.consumes[k][b])
+                for i, t in enumerate(cp.tasks)
+                for k in range(len(t.durations))
+                if t.consumes[k][b]
+            ]
             self.model.add(sum(c * lit for lit, c in terms) <= cap)
 
     def _add_completions(self) -> None:

@@ -66,8 +66,8 @@ def generate_workflow(
 
 def benchmark_generated(n_tasks: int, *, modes: int = 8, time_limit_s: float = 30.0, seed: int = 1) -> dict:
     """Generate, plan and validate one workflow; report timings, gap and peak memory of this process."""
-    from airflow_agora.planning.planner import Planner, PlannerOptions  # noqa: PLC0415
-    from airflow_agora.planning.validator import check_plan  # noqa: PLC0415
+    from airflow_agora.planning.planner import Planner, PlannerOptions
+    from airflow_agora.planning.validator import check_plan
 
     t0 = time.monotonic()
     problem = generate_workflow(n_tasks, modes=modes, seed=seed)

@@ -106,9 +106,7 @@ class Profile:
                 return start
 
 
-def serial_schedule(
-    cp: Compiled, modes: list[int], strategy: str = "", priority: list[int] | None = None
-) -> Schedule:
+def serial_schedule(cp: Compiled, modes: list[int], strategy: str = "", priority: list[int] | None = None) -> Schedule:
     """Place tasks with the serial scheme under capacity and reservations.
 
     ``priority`` (smaller first among ready tasks) defaults to the latest start time: the DAG's deadline
@@ -117,8 +115,10 @@ def serial_schedule(
     if priority is None:
         durations = [cp.tasks[i].durations[m] for i, m in enumerate(modes)]
         tl = tails(cp, durations)
-        ref = [d.deadline if d.deadline is not None else d.release + max((tl[i] for i in d.tasks), default=0)
-               for d in cp.dags]
+        ref = [
+            d.deadline if d.deadline is not None else d.release + max((tl[i] for i in d.tasks), default=0)
+            for d in cp.dags
+        ]
         priority = [ref[t.dag] - tl[i] for i, t in enumerate(cp.tasks)]
     profile = Profile(cp.capacities)
     for s, e, q in cp.reservations:
@@ -162,8 +162,10 @@ def _energy(cp: Compiled, i: int, k: int) -> float:
 def cpa_modes(cp: Compiled, time_budget_s: float = 2.0) -> list[int]:
     """Critical Path and Area mode selection (see the module docstring)."""
     deadline = time.monotonic() + time_budget_s
-    modes = [min(range(len(t.durations)), key=lambda k, i=i, t=t: (_energy(cp, i, k), t.durations[k]))
-             for i, t in enumerate(cp.tasks)]
+    modes = [
+        min(range(len(t.durations)), key=lambda k, i=i, t=t: (_energy(cp, i, k), t.durations[k]))
+        for i, t in enumerate(cp.tasks)
+    ]
     if not cp.capacities:
         return fastest_modes(cp)
     area = sum(_energy(cp, i, m) for i, m in enumerate(modes))
@@ -198,8 +200,11 @@ def deadline_modes(cp: Compiled, time_budget_s: float = 2.0) -> Schedule:
     modes = cheapest_modes(cp)
     sched = serial_schedule(cp, modes, "deadline")
     while time.monotonic() < stop:
-        late = [d for d, dag in enumerate(cp.dags)
-                if dag.deadline is not None and sched.dag_completion(cp, d) > dag.deadline]
+        late = [
+            d
+            for d, dag in enumerate(cp.dags)
+            if dag.deadline is not None and sched.dag_completion(cp, d) > dag.deadline
+        ]
         if not late:
             break
         chain = _critical_chain(cp, sched, late[0])

@@ -142,6 +142,7 @@ def plan(problem: PlanningProblem, **options) -> PlanReport:
 
 # -- pieces ---------------------------------------------------------------------------------------------
 
+
 @dataclass
 class _SolveResult:
     status: int
@@ -175,7 +176,7 @@ def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective) -> _SolveRes
     if status == cp_model.OPTIMAL and opts.lexicographic and len(cp.dags) == 1 and objective != Objective.BALANCED:
         left = time_limit_s - (time.monotonic() - t0)
         if left > 0.05:
-            sched = _tie_break(sm, cp, objective, int(round(solver.objective_value)), objective_expr, sched, opts, left)
+            sched = _tie_break(sm, cp, objective, round(solver.objective_value), objective_expr, sched, opts, left)
             stats["tie_break"] = "cost" if objective == Objective.MAKESPAN else "makespan"
     return _SolveResult(status, sched, bound, stats)
 
@@ -257,7 +258,7 @@ def _objective_terms(cp: Compiled, objective: Objective) -> ObjectiveTerms:
     positive = [w for w in time_w + cost_w if w > 0]
     scale = _SCORE_SCALE / min(positive) if positive else 1.0
     scale = min(scale, 1e12 / max(positive))
-    return ObjectiveTerms([int(round(w * scale)) for w in time_w], [int(round(w * scale)) for w in cost_w])
+    return ObjectiveTerms([round(w * scale) for w in time_w], [round(w * scale) for w in cost_w])
 
 
 def _score(cp: Compiled, terms: ObjectiveTerms, s: h.Schedule, objective: Objective) -> tuple:
@@ -316,16 +317,18 @@ def _report(problem, cp, sched, status, objective, goal_met, value, bound, start
         wf = problem.workflows[d]
         goals = dag.goals
         done = plan_.completion_s(dag.dag_id)
-        dags.append({
-            "dag_id": dag.dag_id,
-            "objective": goals.objective.value,
-            "completion_s": done,
-            "duration_s": done - wf.release_s,
-            "cost_usd": round(plan_.cost_of(dag.dag_id), 6),
-            "deadline_s": goals.deadline_s,
-            "budget_usd": goals.budget_usd,
-            "meets_deadline": goals.deadline_s is None or done <= wf.release_s + goals.deadline_s + 1e-6,
-        })
+        dags.append(
+            {
+                "dag_id": dag.dag_id,
+                "objective": goals.objective.value,
+                "completion_s": done,
+                "duration_s": done - wf.release_s,
+                "cost_usd": round(plan_.cost_of(dag.dag_id), 6),
+                "deadline_s": goals.deadline_s,
+                "budget_usd": goals.budget_usd,
+                "meets_deadline": goals.deadline_s is None or done <= wf.release_s + goals.deadline_s + 1e-6,
+            }
+        )
     stats["total_s"] = round(time.monotonic() - started, 4)
     return PlanReport(
         plan=plan_,
@@ -351,25 +354,34 @@ def to_plan(problem: PlanningProblem, cp: Compiled, sched: h.Schedule) -> Plan:
         k = sched.modes[i]
         mode = wf.tasks[i - cp.dags[t.dag].tasks[0]].modes[t.mode_ids[k]]
         start = sched.starts[i] * cp.time_unit_s
-        out.append(TaskAssignment(
-            dag_id=wf.dag_id,
-            task_id=t.task_id,
-            mode_index=t.mode_ids[k],
-            start_s=start,
-            end_s=start + t.durations[k] * cp.time_unit_s,
-            demands=dict(mode.demands),
-            cost_usd=mode.cost_usd,
-            config=mode.config,
-            mode_label=mode.label,
-        ))
+        out.append(
+            TaskAssignment(
+                dag_id=wf.dag_id,
+                task_id=t.task_id,
+                mode_index=t.mode_ids[k],
+                start_s=start,
+                end_s=start + t.durations[k] * cp.time_unit_s,
+                demands=dict(mode.demands),
+                cost_usd=mode.cost_usd,
+                config=mode.config,
+                mode_label=mode.label,
+            )
+        )
     return Plan(tuple(out))
 
 
 def _without_budgets(problem: PlanningProblem) -> PlanningProblem:
     """The same problem with non-renewable budgets dropped."""
     workflows = tuple(
-        replace(wf, tasks=tuple(TaskSpec(t.task_id, tuple(Mode(m.duration_s, m.demands, m.cost_usd, {}, m.config, m.name)
-                                                         for m in t.modes)) for t in wf.tasks))
+        replace(
+            wf,
+            tasks=tuple(
+                TaskSpec(
+                    t.task_id, tuple(Mode(m.duration_s, m.demands, m.cost_usd, {}, m.config, m.name) for m in t.modes)
+                )
+                for t in wf.tasks
+            ),
+        )
         for wf in problem.workflows
     )
     return replace(problem, workflows=workflows, budgets={})

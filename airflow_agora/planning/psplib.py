@@ -35,7 +35,7 @@ def load_psplib(path: str | Path) -> PlanningProblem:
 def _section(lines: list[str], title: str) -> Iterator[list[str]]:
     """Rows of numbers after the header line that starts with ``title`` (until the next ``***``)."""
     start = next(n for n, line in enumerate(lines) if line.strip().upper().startswith(title))
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.startswith("***"):
             return
         tokens = line.split()
@@ -48,7 +48,7 @@ def _parse(lines: list[str], name: str) -> PlanningProblem:
     succ: dict[int, list[int]] = {}
     for row in _section(lines, "PRECEDENCE RELATIONS"):
         job, _modes, count = int(row[0]), int(row[1]), int(row[2])
-        succ[job] = [int(x) for x in row[3:3 + count]]
+        succ[job] = [int(x) for x in row[3 : 3 + count]]
     res_header = next(n for n, line in enumerate(lines) if "RESOURCEAVAILABILITIES" in line.replace(" ", "").upper())
     labels = re.findall(r"([RND])\s*(\d+)", lines[res_header + 1])
     caps = [int(x) for x in lines[res_header + 2].split()]
@@ -63,7 +63,9 @@ def _parse(lines: list[str], name: str) -> PlanningProblem:
         duration, amounts = values[1], values[2:]
         demands = {n: a for n, a in zip(names, amounts, strict=True) if n.startswith("R")}
         consumes = {n: a for n, a in zip(names, amounts, strict=True) if n.startswith("N") and a}
-        modes.setdefault(job, []).append(Mode(float(duration), demands, 0.0, consumes, name=f"mode {len(modes.get(job, [])) + 1}"))
+        modes.setdefault(job, []).append(
+            Mode(float(duration), demands, 0.0, consumes, name=f"mode {len(modes.get(job, [])) + 1}")
+        )
     real = range(2, n_jobs)
     tasks = [TaskSpec(str(j), tuple(modes[j])) for j in real]
     edges = [(str(u), str(v)) for u in real for v in succ.get(u, []) if v in real]

@@ -44,8 +44,9 @@ class InstanceResult:
         return f"{self.name:<16}{r.status.value:<14}{mk:>9}{bound:>7}{ref:>6}  {match:<6}{r.solve_s:>8.3f}"
 
 
-def solve_instance(problem: PlanningProblem, name: str, reference: tuple[int | None, str] | None,
-                   options: PlannerOptions) -> InstanceResult:
+def solve_instance(
+    problem: PlanningProblem, name: str, reference: tuple[int | None, str] | None, options: PlannerOptions
+) -> InstanceResult:
     report = Planner(options).plan(problem)
     value, status = reference if reference else (None, None)
     return InstanceResult(name, report, value, status)

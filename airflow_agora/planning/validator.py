@@ -73,9 +73,9 @@ def goal_violations(problem: PlanningProblem, plan: Plan) -> list[str]:
         cost = plan.cost_of(wf.dag_id)
         if goals.budget_usd is not None and cost > goals.budget_usd + 1e-6:
             out.append(f"DAG {wf.dag_id} costs ${cost:.4f} > budget ${goals.budget_usd:.4f}")
-    if problem.goals is not None and problem.goals.budget_usd is not None and not single:
-        if plan.cost_usd > problem.goals.budget_usd + 1e-6:
-            out.append(f"plan costs ${plan.cost_usd:.4f} > total budget ${problem.goals.budget_usd:.4f}")
+    total_budget = problem.goals.budget_usd if problem.goals is not None and not single else None
+    if total_budget is not None and plan.cost_usd > total_budget + 1e-6:
+        out.append(f"plan costs ${plan.cost_usd:.4f} > total budget ${problem.goals.budget_usd:.4f}")
     return out
 
 
@@ -111,9 +111,11 @@ def _budget_violations(problem: PlanningProblem, plan: Plan) -> list[str]:
         for spec in wf.tasks:
             modes[(wf.dag_id, spec.task_id)] = spec.modes
     for name, cap in problem.budgets.items():
-        used = sum(modes[(a.dag_id, a.task_id)][a.mode_index].consumes.get(name, 0.0)
-                   for a in plan.assignments if (a.dag_id, a.task_id) in modes
-                   and 0 <= a.mode_index < len(modes[(a.dag_id, a.task_id)]))
+        used = sum(
+            modes[(a.dag_id, a.task_id)][a.mode_index].consumes.get(name, 0.0)
+            for a in plan.assignments
+            if (a.dag_id, a.task_id) in modes and 0 <= a.mode_index < len(modes[(a.dag_id, a.task_id)])
+        )
         if used > cap + EPS:
             out.append(f"budget {name}: {used:g} used > {cap:g}")
     return out
