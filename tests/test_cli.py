@@ -28,7 +28,12 @@ def test_plan_four_jobs_json(capsys):
     assert doc["status"] == "optimal" and doc["makespan_s"] <= 800
     assert doc["baseline"]["makespan_s"] > 800 and not doc["baseline"]["meets_deadline"]
     assert doc["cost_usd"] < doc["baseline"]["cost_usd"]
-    assert {t["task_id"] for t in doc["tasks"]} == {"index_analysis", "sentiment_analysis", "airline_delay", "movie_rec"}
+    assert {t["task_id"] for t in doc["tasks"]} == {
+        "index_analysis",
+        "sentiment_analysis",
+        "airline_delay",
+        "movie_rec",
+    }
 
 
 def test_plan_text_shows_both_gantts(capsys):

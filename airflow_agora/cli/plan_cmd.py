@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=1))
     else:
-        print(_text(problem.name, report, baseline, capacity, deadline))
+        print(_text(problem.name, problem.objective.value, report, baseline, capacity, deadline))
     return 0 if report.goal_met else 1
 
 
@@ -95,13 +95,13 @@ def _single_deadline(problem) -> float | None:
     return goals.deadline_s
 
 
-def _text(name: str, report: PlanReport, baseline, capacity: float, deadline: float | None) -> str:
+def _text(name: str, objective: str, report: PlanReport, baseline, capacity: float, deadline: float | None) -> str:
     from airflow_agora.cli.render import ascii_gantt, plan_table
 
     span = max(report.makespan_s, baseline.makespan_s, deadline or 0)
     sla = f", SLA {deadline:g} s" if deadline is not None else ""
     cap = f"{capacity:g} vCPUs" if math.isfinite(capacity) else "unlimited vCPUs"
-    out = [f"Workflow {name}: objective {report.objective.value}{sla}, capacity {cap}", ""]
+    out = [f"Workflow {name}: objective {objective}{sla}, capacity {cap}", ""]
     verdict = "meets the goal" if report.goal_met else "MISSES THE GOAL"
     out.append(
         f"agora plan: {verdict}; makespan {report.makespan_s:g} s, cost ${report.cost_usd:.2f}; "

@@ -118,6 +118,7 @@ class Planner:
         feasible = [s for s in candidates if _meets_goals(cp, s)]
         best = min(feasible, key=lambda s: s.makespan(cp)) if feasible else None
         sched = best
+        solver_bound = 0.0
         remaining = opts.time_limit_s - (time.monotonic() - started)
         if opts.fallback_solve and remaining > 0.05:
             horizon = _horizon(cp, candidates, feasible, Objective.MAKESPAN)
@@ -125,13 +126,14 @@ class Planner:
             result = _solve(cp, terms, horizon, hint, remaining, opts, Objective.MAKESPAN)
             if result.schedule is not None and (sched is None or result.schedule.makespan(cp) <= sched.makespan(cp)):
                 sched = result.schedule
+                solver_bound = result.bound or 0.0
         if sched is None:
             # the non-renewable budgets themselves cannot be met: show the fastest plan without them
             cp = compile_problem(_without_budgets(problem), time_unit_s=opts.time_unit_s, enforce_goals=False)
             sched = h.serial_schedule(cp, h.fastest_modes(cp), "fastest")
         stats["fallback"] = "fastest plan ignoring the goals that cannot be met"
         value = sched.makespan(cp) * cp.time_unit_s
-        lb = makespan_lower_bound(cp) * cp.time_unit_s
+        lb = max(makespan_lower_bound(cp), math.ceil(solver_bound - 1e-6)) * cp.time_unit_s
         return _report(problem, cp, sched, status, Objective.MAKESPAN, False, value, lb, started, tuple(reasons), stats)
 
 
