@@ -92,9 +92,9 @@ def test_bench_psplib_summary(capsys, fixtures):
     )
     summary = json.loads(out)
     assert code == 0
-    assert summary["instances"] == 3
-    assert summary["proven_infeasible"] == 1 and summary["feasible"] == 2
-    assert summary["matched_reference"] == 2 and summary["mean_gap_to_reference_pct"] == 0
+    assert summary["instances"] == 4
+    assert summary["proven_infeasible"] == 1 and summary["feasible"] == 3
+    assert summary["matched_reference"] == 3 and summary["mean_gap_to_reference_pct"] == 0
     for key in ("proven_optimal", "max_gap_to_reference_pct", "total_solve_s"):
         assert key in summary
 
