@@ -5,9 +5,9 @@ from __future__ import annotations
 import statistics
 import time
 
+from airflow_agora.cli.plan_cmd import EXAMPLES
 from airflow_agora.domain.workflow_file import load_problem
 from airflow_agora.planning import Planner, PlannerOptions, check_plan
-from airflow_agora.cli.plan_cmd import EXAMPLES
 
 
 def main(runs: int = 100) -> None:
