@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from airflow_agora.domain import Goals, Mode, PlanningProblem, Reservation, TaskSpec, Workflow
 from airflow_agora.planning import heuristic as h
-from airflow_agora.planning.compiled import compile_problem
+from airflow_agora.planning.compiled import COST_UNIT_USD, compile_problem
 from airflow_agora.planning.generator import generate_workflow
 from airflow_agora.planning.planner import default_plan
 from airflow_agora.planning.psplib import load_psplib
@@ -154,19 +154,21 @@ def small_problems(draw):
     return PlanningProblem((Workflow("d", tuple(tasks), edges),), {"vcpus": 8}, reservations=reservations)
 
 
-def brute_force_makespan(problem: PlanningProblem) -> int:
-    """Minimum over every mode choice and every task order of the serial schedule: the serial scheme
-    over all orders generates every active schedule, and some active schedule is optimal."""
+def brute_force(problem: PlanningProblem) -> dict[tuple[int, ...], tuple[int, int]]:
+    """Per mode choice: (least makespan, cost). The serial scheme over every task order generates every
+    active schedule, and for a fixed mode choice some active schedule has the least makespan."""
     cp = compile_problem(problem)
-    best = None
+    out = {}
     for modes in itertools.product(*[range(len(t.durations)) for t in cp.tasks]):
+        best = None
         for order in itertools.permutations(range(cp.n)):
             priority = [0] * cp.n
             for rank, i in enumerate(order):
                 priority[i] = rank
             makespan = h.serial_schedule(cp, list(modes), priority=priority).makespan(cp)
             best = makespan if best is None else min(best, makespan)
-    return best
+        out[modes] = (best, sum(cp.tasks[i].costs[m] for i, m in enumerate(modes)))
+    return out
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -174,5 +176,17 @@ def brute_force_makespan(problem: PlanningProblem) -> int:
 def test_makespan_matches_brute_force(problem):
     report = solve(problem, time_limit_s=5)
     assert report.status == "optimal"
-    assert report.makespan_s == brute_force_makespan(problem)
+    assert report.makespan_s == min(mk for mk, _ in brute_force(problem).values())
     assert report.lower_bound <= report.makespan_s
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems(), st.integers(0, 20))
+def test_cost_under_deadline_matches_brute_force(problem, slack_s):
+    options = brute_force(problem)
+    deadline = min(mk for mk, _ in options.values()) + slack_s
+    least_cost = min(cost for mk, cost in options.values() if mk <= deadline)
+    report = solve(replace(problem, goals=Goals("cost", deadline_s=deadline)), time_limit_s=5)
+    assert report.status == "optimal" and report.goal_met
+    assert round(report.cost_usd / COST_UNIT_USD) == least_cost
+    assert report.makespan_s <= deadline

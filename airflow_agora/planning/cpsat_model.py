@@ -20,10 +20,12 @@ from airflow_agora.planning.heuristic import Schedule
 
 @dataclass(frozen=True)
 class ObjectiveTerms:
-    """``sum(time_coef[d] * (completion_d - release_d)) + sum(cost_coef[d] * cost_d)`` (integers)."""
+    """``sum(time_coef[d] * (completion_d - release_d)) + sum(cost_coef[d] * cost_d)`` (integers);
+    ``scale`` integer units per unit of the normalised score (1 for the pure objectives)."""
 
     time_coef: list[int]
     cost_coef: list[int]
+    scale: float = 1.0
 
 
 class SchedulingModel:

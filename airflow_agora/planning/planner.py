@@ -81,7 +81,7 @@ class Planner:
             stats["first_plan_s"] = round(time.monotonic() - started, 4)
             stats["heuristic"] = best.strategy
 
-        horizon = _horizon(cp, candidates, feasible, objective)
+        horizon = _horizon(cp, feasible, objective)
         remaining = opts.time_limit_s - (time.monotonic() - started)
         result = _solve(cp, terms, horizon, best or _any_candidate(candidates), remaining, opts, objective)
         stats.update(result.stats)
@@ -121,7 +121,7 @@ class Planner:
         solver_bound = 0.0
         remaining = opts.time_limit_s - (time.monotonic() - started)
         if opts.fallback_solve and remaining > 0.05:
-            horizon = _horizon(cp, candidates, feasible, Objective.MAKESPAN)
+            horizon = _horizon(cp, feasible, Objective.MAKESPAN)
             hint = best or _any_candidate(candidates)
             result = _solve(cp, terms, horizon, hint, remaining, opts, Objective.MAKESPAN)
             if result.schedule is not None and (sched is None or result.schedule.makespan(cp) <= sched.makespan(cp)):
@@ -260,7 +260,7 @@ def _objective_terms(cp: Compiled, objective: Objective) -> ObjectiveTerms:
     positive = [w for w in time_w + cost_w if w > 0]
     scale = _SCORE_SCALE / min(positive) if positive else 1.0
     scale = min(scale, 1e12 / max(positive))
-    return ObjectiveTerms([round(w * scale) for w in time_w], [round(w * scale) for w in cost_w])
+    return ObjectiveTerms([round(w * scale) for w in time_w], [round(w * scale) for w in cost_w], scale)
 
 
 def _score(cp: Compiled, terms: ObjectiveTerms, s: h.Schedule, objective: Objective) -> tuple:
@@ -273,16 +273,18 @@ def _score(cp: Compiled, terms: ObjectiveTerms, s: h.Schedule, objective: Object
     return (total, second)
 
 
-def _horizon(cp, candidates, feasible, objective) -> int:
-    """Latest time any useful plan needs: the best known makespan for the makespan objective, else the
-    latest of the heuristic plans and the deadlines; the trivial serial bound when nothing is known."""
+def _horizon(cp: Compiled, feasible: list[h.Schedule], objective: Objective) -> int:
+    """Latest end a plan worth considering needs.
+
+    With one DAG and the makespan objective, the best heuristic makespan (the optimum is no later).
+    Otherwise the serial bound: some optimal plan is left-justified, so it ends by the last release or
+    reservation plus every task's longest duration (or the latest deadline, if later).
+    """
     if objective == Objective.MAKESPAN and len(cp.dags) == 1 and feasible:
         return min(s.makespan(cp) for s in feasible)
-    latest = [s.makespan(cp) for s in candidates]
-    latest.extend(d.deadline for d in cp.dags if d.deadline is not None)
-    serial = max(d.release for d in cp.dags) + sum(max(t.durations) for t in cp.tasks)
-    serial = max(serial, max((e for _, e, _ in cp.reservations), default=0) + sum(max(t.durations) for t in cp.tasks))
-    return max(latest) if latest else serial
+    start = max([d.release for d in cp.dags] + [e for _, e, _ in cp.reservations])
+    serial = start + sum(max(t.durations) for t in cp.tasks)
+    return max([serial] + [d.deadline for d in cp.dags if d.deadline is not None])
 
 
 def _value_and_bound(cp, terms, objective, sched, solver_bound) -> tuple[float, float]:
@@ -293,23 +295,9 @@ def _value_and_bound(cp, terms, objective, sched, solver_bound) -> tuple[float, 
         lb = max(cost_lower_bound(cp), math.ceil((solver_bound or 0) - 1e-6))
         return sched.cost(cp) * COST_UNIT_USD, lb * COST_UNIT_USD
     # normalised score: each DAG's terms are >= its weight at the lower bounds
-    scale = _score_scale(cp, terms)
-    value = _score(cp, terms, sched, objective)[0] / scale
+    value = _score(cp, terms, sched, objective)[0] / terms.scale
     analytic = sum(dag.goals.weight for dag in cp.dags)
-    return value, max(analytic, (solver_bound or 0) / scale)
-
-
-def _score_scale(cp: Compiled, terms: ObjectiveTerms) -> float:
-    """Integer units per unit of normalised score (recovered from the first DAG's coefficients)."""
-    dag = cp.dags[0]
-    t_ref = max(1, dag_lower_bound(cp, 0) - dag.release)
-    c_ref = max(1, cost_lower_bound(cp, dag.tasks))
-    n = len(cp.dags)
-    goal = dag.goals.objective if n > 1 else cp.problem.objective
-    alpha = {Objective.MAKESPAN: 1.0, Objective.COST: 0.0}.get(goal, dag.goals.balance_weight)
-    if alpha > 0:
-        return terms.time_coef[0] * t_ref / (dag.goals.weight * alpha)
-    return terms.cost_coef[0] * c_ref / (dag.goals.weight * (1 - alpha))
+    return value, max(analytic, (solver_bound or 0) / terms.scale)
 
 
 def _report(problem, cp, sched, status, objective, goal_met, value, bound, started, reasons, stats) -> PlanReport:
@@ -354,6 +342,7 @@ def to_plan(problem: PlanningProblem, cp: Compiled, sched: h.Schedule) -> Plan:
     for i, t in enumerate(cp.tasks):
         wf = problem.workflows[t.dag]
         k = sched.modes[i]
+        # compile appends each DAG's tasks contiguously, in declaration order
         mode = wf.tasks[i - cp.dags[t.dag].tasks[0]].modes[t.mode_ids[k]]
         start = sched.starts[i] * cp.time_unit_s
         out.append(
