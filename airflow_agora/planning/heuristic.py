@@ -57,6 +57,8 @@ class Profile:
         self.caps = capacities
         self.times: list[int] = [0]
         self.usage: list[list[int]] = [[0] * len(capacities)]
+        # demand -> a time before which no instant has room for it; usage only grows, so it stays true
+        self._first_room: dict[tuple[int, ...], int] = {}
 
     def _split(self, t: int) -> int:
         k = bisect_right(self.times, t) - 1
@@ -85,7 +87,13 @@ class Profile:
             return t0
         times, usage, caps = self.times, self.usage, self.caps
         limits = [c - q for c, q in zip(caps, demand, strict=True)]
-        start = t0
+        used = [r for r in range(len(limits)) if demand[r]]
+        key = tuple(demand)
+        k = max(0, bisect_right(times, self._first_room.get(key, 0)) - 1)
+        while k < len(times) - 1 and any(usage[k][r] > limits[r] for r in used):
+            k += 1
+        self._first_room[key] = times[k]
+        start = max(t0, times[k])
         k = max(0, bisect_right(times, start) - 1)
         n = len(times)
         while True:
@@ -93,7 +101,7 @@ class Profile:
             ok = True
             while j < n and times[j] < start + duration:
                 row = usage[j]
-                if any(row[r] > limits[r] for r in range(len(limits)) if demand[r]):
+                if any(row[r] > limits[r] for r in used):
                     ok = False
                     break
                 j += 1
