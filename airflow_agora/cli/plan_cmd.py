@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"({', '.join(sorted(x.stem for x in EXAMPLES.glob('*.json')))}).",
     )
     p.add_argument("file", help="workflow JSON file, or the name of a shipped example")
-    p.add_argument("--objective", choices=["makespan", "cost", "balanced"])
+    p.add_argument("--objective", choices=["makespan", "cost", "balanced"], help="planning goal (default: the file's)")
     p.add_argument("--deadline-s", type=_positive, help="SLA in seconds from the DAG's start")
     p.add_argument("--budget-usd", type=_positive, help="cost cap in dollars")
     p.add_argument("--capacity-vcpus", type=_positive, help="shared vCPU capacity")

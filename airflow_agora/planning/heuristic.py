@@ -177,7 +177,9 @@ def cpa_modes(cp: Compiled, time_budget_s: float = 2.0) -> list[int]:
     if not cp.capacities:
         return fastest_modes(cp)
     area = sum(_energy(cp, i, m) for i, m in enumerate(modes))
-    while time.monotonic() < deadline:
+    for _ in range(_max_steps(cp)):
+        if time.monotonic() > deadline:
+            break
         durations = [cp.tasks[i].durations[m] for i, m in enumerate(modes)]
         path = critical_path(cp, durations=durations)
         if path.length <= area:
@@ -207,7 +209,9 @@ def deadline_modes(cp: Compiled, time_budget_s: float = 2.0) -> Schedule:
     stop = time.monotonic() + time_budget_s
     modes = cheapest_modes(cp)
     sched = serial_schedule(cp, modes, "deadline")
-    while time.monotonic() < stop:
+    for _ in range(_max_steps(cp)):
+        if time.monotonic() > stop:
+            break
         late = [
             d
             for d, dag in enumerate(cp.dags)
@@ -233,6 +237,11 @@ def deadline_modes(cp: Compiled, time_budget_s: float = 2.0) -> Schedule:
         modes[i] = k
         sched = serial_schedule(cp, modes, "deadline")
     return sched
+
+
+def _max_steps(cp: Compiled) -> int:
+    """Iteration cap of the mode searches: every mode of every task upgraded once at most."""
+    return sum(len(t.durations) for t in cp.tasks) + 1
 
 
 def _critical_chain(cp: Compiled, sched: Schedule, d: int) -> list[int]:

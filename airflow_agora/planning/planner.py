@@ -73,7 +73,7 @@ class Planner:
         terms = _objective_terms(cp, objective)
 
         heur_started = time.monotonic()
-        candidates = _heuristic_candidates(cp, opts.time_limit_s)
+        candidates = _heuristic_candidates(cp, opts.time_limit_s, opts.deterministic)
         feasible = [s for s in candidates if _meets_goals(cp, s)]
         best = min(feasible, key=lambda s: _score(cp, terms, s, objective)) if feasible else None
         stats["heuristic_s"] = round(time.monotonic() - heur_started, 4)
@@ -114,7 +114,7 @@ class Planner:
         opts = self.options
         cp = compile_problem(problem, time_unit_s=opts.time_unit_s, enforce_goals=False)
         terms = _objective_terms(cp, Objective.MAKESPAN)
-        candidates = _heuristic_candidates(cp, opts.time_limit_s)
+        candidates = _heuristic_candidates(cp, opts.time_limit_s, opts.deterministic)
         feasible = [s for s in candidates if _meets_goals(cp, s)]
         best = min(feasible, key=lambda s: s.makespan(cp)) if feasible else None
         sched = best
@@ -201,15 +201,22 @@ def _tie_break(sm, cp, objective, best_value, objective_expr, sched, opts, time_
 def _solver(opts: PlannerOptions, time_limit_s: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     p = solver.parameters
-    p.max_time_in_seconds = time_limit_s
+    if opts.deterministic:
+        # stop on CP-SAT's work counter so that a time-limited run repeats itself; the wall clock
+        # only guards against a machine far slower than the counter assumes
+        p.max_deterministic_time = time_limit_s
+        p.max_time_in_seconds = 10 * time_limit_s
+    else:
+        p.max_time_in_seconds = time_limit_s
     p.num_workers = opts.workers()
     p.random_seed = opts.random_seed
     p.log_search_progress = opts.log_search
     return solver
 
 
-def _heuristic_candidates(cp: Compiled, time_limit_s: float) -> list[h.Schedule]:
-    budget = max(0.05, min(2.0, time_limit_s / 10))
+def _heuristic_candidates(cp: Compiled, time_limit_s: float, deterministic: bool = False) -> list[h.Schedule]:
+    # deterministic runs stop the mode searches on their iteration caps only
+    budget = math.inf if deterministic else max(0.05, min(2.0, time_limit_s / 10))
     mode_sets = {
         "fastest": h.fastest_modes(cp),
         "cheapest": h.cheapest_modes(cp),
