@@ -96,3 +96,87 @@ def test_mode_over_capacity_is_pruned_when_others_fit():
     doc = _doc([_task("a", {"duration_s": 10, "vcpus": 128}, {"duration_s": 50, "vcpus": 32})])
     report = solve(problem_from_dict(doc))
     assert report.plan.assignments[0].mode_index == 1
+
+
+# -- anything a user can write gets either a problem or a clear InvalidInputError -----------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 500) | st.floats(allow_nan=True) | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+_field = st.sampled_from(
+    [
+        "tasks",
+        "modes",
+        "curves",
+        "upstream",
+        "edges",
+        "config",
+        "goals",
+        "objective",
+        "capacities",
+        "budgets",
+        "reservations",
+        "demands",
+        "consumes",
+        "duration_s",
+        "vcpus",
+        "runtime_s_by_workers",
+        "dags",
+    ]
+)
+
+
+def _set_everywhere(doc, field, value):
+    """Replace ``field`` wherever it occurs in the document (top level, DAG, tasks, modes, curves)."""
+    if isinstance(doc, dict):
+        return {k: (value if k == field else _set_everywhere(v, field, value)) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_set_everywhere(v, field, value) for v in doc]
+    return doc
+
+
+_BASE = _doc(
+    [
+        _task(
+            "a",
+            {
+                "duration_s": 10,
+                "vcpus": 8,
+                "demands": {},
+                "consumes": {},
+                "config": {"instance_type": "m5.xlarge", "num_workers": 2},
+            },
+        ),
+        {
+            "task_id": "b",
+            "upstream": ["a"],
+            "curves": [
+                {
+                    "instance_type": "c4",
+                    "vcpus_per_worker": 8,
+                    "usd_per_node_hour": 0.4,
+                    "runtime_s_by_workers": {"2": 100},
+                }
+            ],
+        },
+    ],
+    goals={"objective": "cost", "deadline_s": 500},
+    edges=[],
+    budgets={},
+    reservations=[{"start_s": 0, "end_s": 5, "vcpus": 4}],
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_field, _json)
+def test_any_value_in_any_field_is_a_clear_error_or_a_problem(field, value):
+    doc = _set_everywhere(json.loads(json.dumps(_BASE)), field, value)
+    try:
+        problem_from_dict(doc)
+    except InvalidInputError as exc:
+        assert str(exc)

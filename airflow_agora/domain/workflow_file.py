@@ -58,20 +58,17 @@ def problem_from_dict(data: Any, *, name: str = "problem") -> PlanningProblem:
     if "dags" in data:
         dags = _require(data, "dags", list, "top level")
     elif "tasks" in data:
-        dags = [{k: v for k, v in data.items() if k in ("dag_id", "tasks", "edges", "dag_goals", "release_s")}]
+        dags = [{k: v for k, v in data.items() if k in ("dag_id", "tasks", "edges", "goals", "release_s")}]
         dags[0].setdefault("dag_id", data.get("name", name))
-        if "goals" in data:
-            dags[0]["goals"] = data["goals"]
     else:
         raise InvalidInputError('no "tasks" and no "dags"', fix='list the tasks of your DAG under "tasks"')
-    capacities = data.get("capacities", {VCPUS: math.inf})
-    if not isinstance(capacities, dict):
-        raise InvalidInputError('"capacities" must be an object such as {"vcpus": 256}')
+    capacities = _dict(data, "capacities", "top level")
     problem = PlanningProblem(
         workflows=tuple(_workflow(d, i) for i, d in enumerate(dags)),
-        capacities={str(k): _number(v, f"capacities.{k}") for k, v in capacities.items()},
-        budgets={str(k): _number(v, f"budgets.{k}") for k, v in data.get("budgets", {}).items()},
-        reservations=tuple(_reservation(r, i) for i, r in enumerate(data.get("reservations", []))),
+        # no capacities: unlimited vCPUs (the only amount a user cannot write in JSON)
+        capacities={str(k): _number(v, f"capacities.{k}") for k, v in capacities.items()} or {VCPUS: math.inf},
+        budgets={str(k): _number(v, f"budgets.{k}") for k, v in _dict(data, "budgets", "top level").items()},
+        reservations=tuple(_reservation(r, i) for i, r in enumerate(_list(data, "reservations", "top level"))),
         goals=_goals(data["goals"], "goals") if "goals" in data and "dags" in data else None,
         name=str(data.get("name", name)),
     )
@@ -86,17 +83,17 @@ def _workflow(data: Any, index: int) -> Workflow:
     where = f"DAG {dag_id!r}"
     tasks_raw = _require(data, "tasks", list, where)
     tasks = []
-    edges = [tuple(e) if isinstance(e, list | tuple) else e for e in data.get("edges", [])]
+    edges = [tuple(e) if isinstance(e, list | tuple) else e for e in _list(data, "edges", where)]
     for k, raw in enumerate(tasks_raw):
         if not isinstance(raw, dict) or "task_id" not in raw:
             raise InvalidInputError(f'tasks[{k}] needs a "task_id"', where=where)
         task_id = str(raw["task_id"])
         twhere = f"{where} task {task_id!r}"
-        modes = [_mode(m, f"{twhere} mode #{j}") for j, m in enumerate(raw.get("modes", []))]
-        for curve in raw.get("curves", []):
+        modes = [_mode(m, f"{twhere} mode #{j}") for j, m in enumerate(_list(raw, "modes", twhere))]
+        for curve in _list(raw, "curves", twhere):
             modes.extend(_curve_modes(curve, twhere))
         tasks.append(TaskSpec(task_id, tuple(modes)))
-        edges.extend((str(u), task_id) for u in raw.get("upstream", []))
+        edges.extend((str(u), task_id) for u in _list(raw, "upstream", twhere))
     for e in edges:
         if not (isinstance(e, tuple) and len(e) == 2):
             raise InvalidInputError(f"edge {e!r} must be a pair [upstream, downstream]", where=where)
@@ -112,20 +109,31 @@ def _mode(raw: Any, where: str) -> Mode:
         raise InvalidInputError(f"unknown keys {sorted(unknown)}", where=where, fix=f"use only {sorted(_MODE_KEYS)}")
     if "duration_s" not in raw:
         raise InvalidInputError("has no duration_s", where=where, fix='add "duration_s": seconds')
-    demands = {str(k): _number(v, f"{where} demands.{k}") for k, v in raw.get("demands", {}).items()}
+    demands = {str(k): _number(v, f"{where} demands.{k}") for k, v in _dict(raw, "demands", where).items()}
     if "vcpus" in raw:
         demands[VCPUS] = _number(raw["vcpus"], f"{where} vcpus")
     if "memory_gb" in raw:
         demands[MEMORY_GB] = _number(raw["memory_gb"], f"{where} memory_gb")
-    config = ClusterConfig.from_dict(raw["config"]) if "config" in raw else None
+    config = _config(raw["config"], where) if "config" in raw else None
     return Mode(
         duration_s=_number(raw["duration_s"], f"{where} duration_s"),
         demands=demands,
         cost_usd=_number(raw.get("cost_usd", 0.0), f"{where} cost_usd"),
-        consumes={str(k): _number(v, f"{where} consumes.{k}") for k, v in raw.get("consumes", {}).items()},
+        consumes={str(k): _number(v, f"{where} consumes.{k}") for k, v in _dict(raw, "consumes", where).items()},
         config=config,
         name=raw.get("name"),
     )
+
+
+def _config(raw: Any, where: str) -> ClusterConfig:
+    if not isinstance(raw, dict):
+        raise InvalidInputError("config must be an object", where=where)
+    try:
+        return ClusterConfig.from_dict(raw)
+    except KeyError as exc:
+        raise InvalidInputError(f"config lacks {exc}", where=where, fix="give instance_type and num_workers") from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"config is invalid ({exc})", where=where) from None
 
 
 def _curve_modes(raw: Any, where: str) -> list[Mode]:
@@ -137,8 +145,9 @@ def _curve_modes(raw: Any, where: str) -> list[Mode]:
     vcpus_per = _number(raw["vcpus_per_worker"], f"{where} {itype} vcpus_per_worker")
     usd_h = _number(raw["usd_per_node_hour"], f"{where} {itype} usd_per_node_hour")
     mem_per = raw.get("memory_gb_per_worker")
+    points = _require(raw, "runtime_s_by_workers", dict, f"{where} curve {itype}")
     modes = []
-    for workers_text, runtime in raw["runtime_s_by_workers"].items():
+    for workers_text, runtime in points.items():
         try:
             workers = int(workers_text)
         except ValueError:
@@ -160,7 +169,7 @@ def _reservation(raw: Any, index: int) -> Reservation:
     where = f"reservations[{index}]"
     if not isinstance(raw, dict):
         raise InvalidInputError("must be an object", where=where)
-    demands = {str(k): _number(v, f"{where}.{k}") for k, v in raw.get("demands", {}).items()}
+    demands = {str(k): _number(v, f"{where}.{k}") for k, v in _dict(raw, "demands", where).items()}
     if "vcpus" in raw:
         demands[VCPUS] = _number(raw["vcpus"], f"{where}.vcpus")
     return Reservation(
@@ -175,7 +184,7 @@ def _goals(raw: Any, where: str) -> Goals:
     if not isinstance(raw, dict):
         raise InvalidInputError("goals must be an object", where=where)
     objective = raw.get("objective", "makespan")
-    if objective not in {o.value for o in Objective}:
+    if not isinstance(objective, str) or objective not in {o.value for o in Objective}:
         raise InvalidInputError(
             f"objective {objective!r} is unknown", where=where, fix="use makespan, cost or balanced"
         )
@@ -191,6 +200,22 @@ def _goals(raw: Any, where: str) -> Goals:
         raise InvalidInputError(str(exc), where=where) from None
 
 
+def _dict(data: dict, key: str, where: str) -> dict:
+    """An optional object field (missing: empty)."""
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise InvalidInputError(f'"{key}" must be an object', where=where, fix=f'write "{key}": {{"name": amount}}')
+    return value
+
+
+def _list(data: dict, key: str, where: str) -> list:
+    """An optional list field (missing: empty)."""
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise InvalidInputError(f'"{key}" must be a list', where=where, fix=f'write "{key}": [...]')
+    return value
+
+
 def _require(data: dict, key: str, kind: type, where: str) -> Any:
     if key not in data:
         raise InvalidInputError(f'missing "{key}"', where=where)
@@ -202,15 +227,9 @@ def _require(data: dict, key: str, kind: type, where: str) -> Any:
 
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                value = None
-        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidInputError(f"{where} is not a number", fix="write a plain number such as 120 or 0.5")
-    if math.isnan(value):
-        raise InvalidInputError(f"{where} is NaN", fix="write a plain number")
+        raise InvalidInputError(f"{where} is not a number", fix="write a plain number such as 120 or 0.5")
+    if not math.isfinite(value):
+        raise InvalidInputError(f"{where} is {value}", fix="write a finite number")
     return float(value)
 
 
