@@ -11,20 +11,27 @@ from airflow_agora.domain.plan import Plan, PlanReport
 _GLYPHS = string.ascii_uppercase + string.ascii_lowercase + string.digits
 
 
-def vcpu_levels(plan: Plan) -> dict[tuple[str, str], float]:
-    """Bottom of each task's band on the vCPU axis: lowest band free for the task's whole run
-    (first fit, tasks by start); stacked on top when the bands are fragmented."""
+def vcpu_bands(plan: Plan) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """Where each task sits on the vCPU axis: ``(bottom, height)`` pieces, tasks placed by start time.
+
+    A task takes the lowest free vCPUs for its whole run; when those are split by tasks already
+    running, it is drawn in several pieces (a plan within capacity always has room for them).
+    """
     placed: list[tuple[float, float, float, float]] = []  # start, end, bottom, top
-    out = {}
+    out: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for a in sorted(plan.assignments, key=lambda a: (a.start_s, a.task_id)):
         busy = sorted((b, t) for s, e, b, t in placed if s < a.end_s and a.start_s < e)
-        bottom = 0.0
-        for b, t in busy:
-            if b - bottom >= a.vcpus:
+        pieces, need, cursor = [], a.vcpus, 0.0
+        for b, t in [*busy, (float("inf"), float("inf"))]:
+            if need <= 0:
                 break
-            bottom = max(bottom, t)
-        out[(a.dag_id, a.task_id)] = bottom
-        placed.append((a.start_s, a.end_s, bottom, bottom + a.vcpus))
+            if b > cursor:
+                take = min(need, b - cursor)
+                pieces.append((cursor, take))
+                need -= take
+            cursor = max(cursor, t)
+        out[(a.dag_id, a.task_id)] = pieces
+        placed.extend((a.start_s, a.end_s, bottom, bottom + height) for bottom, height in pieces)
     return out
 
 
@@ -72,7 +79,7 @@ def ascii_gantt(
         return "(empty plan)"
     span = span_s or max(plan.makespan_s, deadline_s or 0.0) or 1.0
     top = capacity if math.isfinite(capacity) else max(plan.peak(), 1.0)
-    levels = vcpu_levels(plan)
+    bands = vcpu_bands(plan)
     grid = [[" "] * width for _ in range(height)]
     glyph = {}
     for n, a in enumerate(assignments):
@@ -81,12 +88,12 @@ def ascii_gantt(
         # the same rounding on both edges, so abutting tasks never share a cell
         c0 = round(a.start_s / span * width)
         c1 = max(c0 + 1, round(a.end_s / span * width))
-        bottom = levels[(a.dag_id, a.task_id)]
-        r0 = round(bottom / top * height)
-        r1 = max(r0 + 1, round((bottom + a.vcpus) / top * height))
-        for r in range(r0, min(r1, height)):
-            for c in range(c0, min(c1, width)):
-                grid[r][c] = "#" if grid[r][c] not in (" ", g) else g
+        for bottom, size in bands[(a.dag_id, a.task_id)]:
+            r0 = round(bottom / top * height)
+            r1 = max(r0 + 1, round((bottom + size) / top * height))
+            for r in range(r0, min(r1, height)):
+                for c in range(c0, min(c1, width)):
+                    grid[r][c] = "#" if grid[r][c] not in (" ", g) else g
     if deadline_s is not None and deadline_s <= span:
         col = min(width - 1, int(deadline_s / span * width))
         for r in range(height):
@@ -118,19 +125,21 @@ def html_report(title: str, charts: list[tuple[str, Plan]], capacity: float, dea
     palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7"]
     w, hgt, pad = 900, 260, 40
     for name, plan in charts:
-        levels = vcpu_levels(plan)
+        bands = vcpu_bands(plan)
         parts.append(f"<h2>{html.escape(name)}: makespan {plan.makespan_s:g} s, cost ${plan.cost_usd:.2f}</h2>")
         parts.append(f"<svg width='{w + 2 * pad}' height='{hgt + 2 * pad}' role='img'>")
         for n, a in enumerate(sorted(plan.assignments, key=lambda a: (a.start_s, a.task_id))):
             x = pad + a.start_s / span * w
-            y = pad + hgt - (levels[(a.dag_id, a.task_id)] + a.vcpus) / top * hgt
-            parts.append(
-                f"<rect x='{x:.1f}' y='{y:.1f}' width='{max(1.0, a.duration_s / span * w):.1f}' "
-                f"height='{a.vcpus / top * hgt:.1f}' fill='{palette[n % len(palette)]}' stroke='white'>"
-                f"<title>{html.escape(a.task_id)}: {html.escape(a.mode_label)}, "
-                f"{a.start_s:g}-{a.end_s:g} s</title></rect>"
-                f"<text x='{x + 3:.1f}' y='{y + 12:.1f}' fill='white'>{html.escape(a.task_id)}</text>"
-            )
+            title = f"{html.escape(a.task_id)}: {html.escape(a.mode_label)}, {a.start_s:g}-{a.end_s:g} s"
+            for k, (bottom, size) in enumerate(bands[(a.dag_id, a.task_id)]):
+                y = pad + hgt - (bottom + size) / top * hgt
+                parts.append(
+                    f"<rect x='{x:.1f}' y='{y:.1f}' width='{max(1.0, a.duration_s / span * w):.1f}' "
+                    f"height='{size / top * hgt:.1f}' fill='{palette[n % len(palette)]}' stroke='white'>"
+                    f"<title>{title}</title></rect>"
+                )
+                if k == 0:
+                    parts.append(f"<text x='{x + 3:.1f}' y='{y + 12:.1f}' fill='white'>{html.escape(a.task_id)}</text>")
         parts.append(f"<line x1='{pad}' y1='{pad}' x2='{pad + w}' y2='{pad}' stroke='#999' stroke-dasharray='4'/>")
         parts.append(f"<text x='{pad}' y='{pad - 4}'>capacity {top:g} vCPUs</text>")
         if deadline_s is not None:
