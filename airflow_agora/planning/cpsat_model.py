@@ -155,11 +155,8 @@ class SchedulingModel:
                     self.model.add_hint(lit, k == sched.modes[i])
 
     def read(self, solver: cp_model.CpSolver, strategy: str = "cp-sat") -> Schedule:
-        modes = []
-        for i, lits in enumerate(self.literals):
-            if len(lits) == 1:
-                modes.append(0)
-            else:
-                modes.append(next(k for k, lit in enumerate(lits) if solver.boolean_value(lit)))
-            del i
+        modes = [
+            0 if len(lits) == 1 else next(k for k, lit in enumerate(lits) if solver.boolean_value(lit))
+            for lits in self.literals
+        ]
         return Schedule(modes, [solver.value(s) for s in self.starts], strategy)
