@@ -91,8 +91,7 @@ def run(args: argparse.Namespace) -> int:
 def _single_deadline(problem) -> float | None:
     if len(problem.workflows) != 1:
         return None
-    goals = problem.goals or problem.workflows[0].goals
-    return goals.deadline_s
+    return problem.goals_for(problem.workflows[0]).deadline_s
 
 
 def _text(name: str, objective: str, report: PlanReport, baseline, capacity: float, deadline: float | None) -> str:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from typing import TypeVar
+
+N = TypeVar("N", bound=Hashable)
 
 
-def topological_order(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) -> list[str] | list[str]:
+def topological_order(nodes: Sequence[N], edges: Iterable[tuple[N, N]]) -> list[N]:
     """Kahn's order of ``nodes``; raises ``CycleError`` with one cycle when there is none."""
-    succ: dict[str, list[str]] = {n: [] for n in nodes}
+    succ: dict = {n: [] for n in nodes}
     indeg = dict.fromkeys(nodes, 0)
     for u, v in edges:
         succ[u].append(v)
         indeg[v] += 1
     ready = [n for n in nodes if indeg[n] == 0]
-    order: list[str] = []
+    order: list = []
     while ready:
         n = ready.pop()
         order.append(n)
@@ -26,11 +29,11 @@ def topological_order(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) ->
     return order
 
 
-def find_cycle(candidates: set[str], succ: dict[str, list[str]]) -> list[str]:
+def find_cycle(candidates: set, succ: dict) -> list:
     """One cycle among ``candidates`` (nodes left with in-degree > 0 after Kahn's algorithm)."""
-    start = min(candidates)
-    seen: dict[str, int] = {}
-    path: list[str] = []
+    start = min(candidates, key=str)
+    seen: dict = {}
+    path: list = []
     node = start
     while node not in seen:
         seen[node] = len(path)
@@ -40,6 +43,6 @@ def find_cycle(candidates: set[str], succ: dict[str, list[str]]) -> list[str]:
 
 
 class CycleError(ValueError):
-    def __init__(self, cycle: list[str]) -> None:
+    def __init__(self, cycle: list) -> None:
         self.cycle = cycle
-        super().__init__(" -> ".join(cycle))
+        super().__init__(" -> ".join(map(str, cycle)))

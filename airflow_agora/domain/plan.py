@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.goals import Objective
+from airflow_agora.domain.workflow import VCPUS
 
 
 class PlanStatus(StrEnum):
@@ -44,7 +45,7 @@ class TaskAssignment:
 
     @property
     def vcpus(self) -> float:
-        return float(self.demands.get("vcpus", 0.0))
+        return float(self.demands.get(VCPUS, 0.0))
 
     def to_dict(self) -> dict:
         out = {
@@ -87,7 +88,7 @@ class Plan:
     def cost_of(self, dag_id: str) -> float:
         return sum(a.cost_usd for a in self.assignments if a.dag_id == dag_id)
 
-    def peak(self, resource: str = "vcpus") -> float:
+    def peak(self, resource: str = VCPUS) -> float:
         """Highest total demand of ``resource`` at any instant."""
         events = sorted(
             [(a.start_s, a.demands.get(resource, 0.0)) for a in self.assignments]

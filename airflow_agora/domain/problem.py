@@ -40,6 +40,18 @@ class PlanningProblem:
         object.__setattr__(self, "workflows", tuple(self.workflows))
         object.__setattr__(self, "reservations", tuple(self.reservations))
 
+    def goals_for(self, workflow: Workflow) -> Goals:
+        """The goals that apply to ``workflow``: the problem's own goals when it holds one DAG and has
+        them (what CLI flags and single-DAG files set), else the DAG's goals."""
+        if self.goals is not None and len(self.workflows) == 1:
+            return self.goals
+        return workflow.goals
+
+    @property
+    def total_budget_usd(self) -> float | None:
+        """A cap on the cost of all DAGs together (only meaningful with several DAGs)."""
+        return self.goals.budget_usd if self.goals is not None and len(self.workflows) > 1 else None
+
     @property
     def objective(self) -> Objective:
         if self.goals is not None:
@@ -79,6 +91,5 @@ def override_goals(
         )
 
     if len(problem.workflows) == 1:
-        base = problem.goals or problem.workflows[0].goals
-        return replace(problem, goals=merged(base))
+        return replace(problem, goals=merged(problem.goals_for(problem.workflows[0])))
     return replace(problem, workflows=tuple(replace(wf, goals=merged(wf.goals)) for wf in problem.workflows))

@@ -62,21 +62,18 @@ def critical_path(cp: Compiled, dag: int | None = None, durations: list[int] | N
     return PathBound(es[last] + dur[last], path)
 
 
-def min_energies(cp: Compiled) -> list[list[int]]:
-    """Per task, per resource: the least ``duration * demand`` over its modes."""
-    return [
-        [min(d * q[r] for d, q in zip(t.durations, t.demands, strict=True)) for r in range(len(cp.resources))]
-        for t in cp.tasks
-    ]
+def min_energy(cp: Compiled, i: int, r: int) -> int:
+    """The least ``duration * demand`` of resource ``r`` over the modes of task ``i``."""
+    t = cp.tasks[i]
+    return min(d * q[r] for d, q in zip(t.durations, t.demands, strict=True))
 
 
 def energy_bound(cp: Compiled, tasks: list[int] | None = None, release: int = 0) -> int:
     """Least end time by which the capacity (net of reservations) can supply the tasks' energy."""
     chosen = range(cp.n) if tasks is None else tasks
-    energies = min_energies(cp)
     best = 0
     for r, cap in enumerate(cp.capacities):
-        need = sum(energies[i][r] for i in chosen)
+        need = sum(min_energy(cp, i, r) for i in chosen)
         if need == 0 or cap <= 0:
             continue
         best = max(best, _time_to_supply(cp, r, need, release))

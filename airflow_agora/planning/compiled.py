@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from airflow_agora.domain.goals import Goals, Objective
+from airflow_agora.domain.goals import Goals
 from airflow_agora.domain.graph import topological_order
 from airflow_agora.domain.problem import PlanningProblem
 from airflow_agora.domain.validation import validate_problem
@@ -86,8 +86,7 @@ def compile_problem(problem: PlanningProblem, *, time_unit_s: float = 1.0, enfor
     preds: list[list[int]] = []
     for d, wf in enumerate(problem.workflows):
         release = _to_units(wf.release_s, time_unit_s, up=False)
-        single_with_override = problem.goals is not None and len(problem.workflows) == 1
-        goals = problem.goals if single_with_override else wf.goals
+        goals = problem.goals_for(wf)
         deadline = budget = None
         if enforce_goals and goals.deadline_s is not None:
             deadline = release + _to_units(goals.deadline_s, time_unit_s, up=False)
@@ -128,9 +127,7 @@ def compile_problem(problem: PlanningProblem, *, time_unit_s: float = 1.0, enfor
         preds[v] = uniq
         for u in uniq:
             succs[u].append(v)
-    topo_names = topological_order(
-        [str(i) for i in range(len(tasks))], [(str(u), str(v)) for v, ps in enumerate(preds) for u in ps]
-    )
+    topo = topological_order(list(range(len(tasks))), [(u, v) for v, ps in enumerate(preds) for u in ps])
     reservations = [
         (
             _to_units(r.start_s, time_unit_s, up=False),
@@ -141,15 +138,15 @@ def compile_problem(problem: PlanningProblem, *, time_unit_s: float = 1.0, enfor
         if r.end_s > r.start_s
     ]
     global_budget = None
-    if enforce_goals and problem.goals is not None and problem.goals.budget_usd is not None:
-        global_budget = math.floor(problem.goals.budget_usd / COST_UNIT_USD + 1e-6)
+    if enforce_goals and problem.total_budget_usd is not None:
+        global_budget = math.floor(problem.total_budget_usd / COST_UNIT_USD + 1e-6)
     compiled = Compiled(
         problem=problem,
         tasks=tasks,
         dags=dags,
         preds=preds,
         succs=succs,
-        topo=[int(x) for x in topo_names],
+        topo=topo,
         resources=resources,
         capacities=capacities,
         budget_names=budget_names,
@@ -225,10 +222,6 @@ def keep_modes(t: CTask, keep: list[int]) -> None:
     t.demands = [t.demands[k] for k in keep]
     t.costs = [t.costs[k] for k in keep]
     t.consumes = [t.consumes[k] for k in keep]
-
-
-def objective_of(cp: Compiled) -> Objective:
-    return cp.problem.objective
 
 
 def _to_units(seconds: float, unit: float, *, up: bool) -> int:

@@ -45,9 +45,10 @@ class Schedule:
     def cost(self, cp: Compiled) -> int:
         return sum(cp.tasks[i].costs[m] for i, m in enumerate(self.modes))
 
-    def dag_completion(self, cp: Compiled, d: int) -> int:
+    def dag_completions(self, cp: Compiled) -> list[int]:
+        """Completion time of every DAG (its release when it has no task), from one pass over the ends."""
         ends = self.ends(cp)
-        return max((ends[i] for i in cp.dags[d].tasks), default=cp.dags[d].release)
+        return [max((ends[i] for i in dag.tasks), default=dag.release) for dag in cp.dags]
 
 
 class Profile:
@@ -212,11 +213,8 @@ def deadline_modes(cp: Compiled, time_budget_s: float = 2.0) -> Schedule:
     for _ in range(_max_steps(cp)):
         if time.monotonic() > stop:
             break
-        late = [
-            d
-            for d, dag in enumerate(cp.dags)
-            if dag.deadline is not None and sched.dag_completion(cp, d) > dag.deadline
-        ]
+        done = sched.dag_completions(cp)
+        late = [d for d, dag in enumerate(cp.dags) if dag.deadline is not None and done[d] > dag.deadline]
         if not late:
             break
         chain = _critical_chain(cp, sched, late[0])

@@ -18,7 +18,6 @@ from ortools.sat.python import cp_model
 from airflow_agora.domain.goals import Objective
 from airflow_agora.domain.plan import Plan, PlanReport, PlanStatus, TaskAssignment
 from airflow_agora.domain.problem import PlanningProblem
-from airflow_agora.domain.workflow import Mode, TaskSpec
 from airflow_agora.planning import heuristic as h
 from airflow_agora.planning.bounds import cost_lower_bound, dag_lower_bound, makespan_lower_bound, prune_by_deadline
 from airflow_agora.planning.compiled import COST_UNIT_USD, Compiled, compile_problem
@@ -241,8 +240,9 @@ def _meets_goals(cp: Compiled, s: h.Schedule) -> bool:
         if sum(cp.tasks[i].consumes[m][b] for i, m in enumerate(s.modes)) > cap:
             return False
     costs = [cp.tasks[i].costs[m] for i, m in enumerate(s.modes)]
+    done = s.dag_completions(cp)
     for d, dag in enumerate(cp.dags):
-        if dag.deadline is not None and s.dag_completion(cp, d) > dag.deadline:
+        if dag.deadline is not None and done[d] > dag.deadline:
             return False
         if dag.budget is not None and sum(costs[i] for i in dag.tasks) > dag.budget:
             return False
@@ -273,8 +273,9 @@ def _objective_terms(cp: Compiled, objective: Objective) -> ObjectiveTerms:
 def _score(cp: Compiled, terms: ObjectiveTerms, s: h.Schedule, objective: Objective) -> tuple:
     costs = [cp.tasks[i].costs[m] for i, m in enumerate(s.modes)]
     total = 0
+    done = s.dag_completions(cp)
     for d, dag in enumerate(cp.dags):
-        total += terms.time_coef[d] * (s.dag_completion(cp, d) - dag.release)
+        total += terms.time_coef[d] * (done[d] - dag.release)
         total += terms.cost_coef[d] * sum(costs[i] for i in dag.tasks)
     second = sum(costs) if objective == Objective.MAKESPAN else s.makespan(cp)
     return (total, second)
@@ -371,15 +372,7 @@ def to_plan(problem: PlanningProblem, cp: Compiled, sched: h.Schedule) -> Plan:
 def _without_budgets(problem: PlanningProblem) -> PlanningProblem:
     """The same problem with non-renewable budgets dropped."""
     workflows = tuple(
-        replace(
-            wf,
-            tasks=tuple(
-                TaskSpec(
-                    t.task_id, tuple(Mode(m.duration_s, m.demands, m.cost_usd, {}, m.config, m.name) for m in t.modes)
-                )
-                for t in wf.tasks
-            ),
-        )
+        replace(wf, tasks=tuple(replace(t, modes=tuple(replace(m, consumes={}) for m in t.modes)) for t in wf.tasks))
         for wf in problem.workflows
     )
     return replace(problem, workflows=workflows, budgets={})

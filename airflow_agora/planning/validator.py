@@ -64,18 +64,17 @@ def plan_violations(problem: PlanningProblem, plan: Plan, *, check_goals: bool =
 def goal_violations(problem: PlanningProblem, plan: Plan) -> list[str]:
     """Deadlines and cost budgets the plan misses."""
     out = []
-    single = len(problem.workflows) == 1 and problem.goals is not None
     for wf in problem.workflows:
-        goals = problem.goals if single else wf.goals
+        goals = problem.goals_for(wf)
         done = plan.completion_s(wf.dag_id)
         if goals.deadline_s is not None and done > wf.release_s + goals.deadline_s + EPS:
             out.append(f"DAG {wf.dag_id} ends at {done:g} s, after its deadline {wf.release_s + goals.deadline_s:g} s")
         cost = plan.cost_of(wf.dag_id)
         if goals.budget_usd is not None and cost > goals.budget_usd + 1e-6:
             out.append(f"DAG {wf.dag_id} costs ${cost:.4f} > budget ${goals.budget_usd:.4f}")
-    total_budget = problem.goals.budget_usd if problem.goals is not None and not single else None
+    total_budget = problem.total_budget_usd
     if total_budget is not None and plan.cost_usd > total_budget + 1e-6:
-        out.append(f"plan costs ${plan.cost_usd:.4f} > total budget ${problem.goals.budget_usd:.4f}")
+        out.append(f"plan costs ${plan.cost_usd:.4f} > total budget ${total_budget:.4f}")
     return out
 
 
