@@ -9,10 +9,10 @@ Logs marked as test fixtures upstream are listed too but are format samples, not
 
 from __future__ import annotations
 
+import resource
 import statistics
 import sys
 import time
-import resource
 from pathlib import Path
 
 from airflow_agora.prediction.eventlog import EventLogError
@@ -27,9 +27,7 @@ def logs_under(root: Path) -> list[Path]:
     for p in sorted(root.rglob("*")):
         if any(part.startswith(LAYOUT_FOLDERS) for part in p.relative_to(root).parts[:-1]):
             continue  # parts of a log folder, listed as the folder
-        if p.is_dir() and p.name.startswith(LAYOUT_FOLDERS):
-            out.append(p)
-        elif p.is_file() and p.suffix not in (".md", ".json"):
+        if (p.is_dir() and p.name.startswith(LAYOUT_FOLDERS)) or (p.is_file() and p.suffix not in (".md", ".json")):
             out.append(p)
     return out
 
@@ -45,13 +43,13 @@ def main() -> int:
             model = ReplayModel.from_profile(profile)
             replayed = model.run()
         except EventLogError as exc:
-            print(f"{str(path.relative_to(root)):<70} refused: {exc}")
+            print(f"{path.relative_to(root)!s:<70} refused: {exc}")
             continue
         elapsed = time.perf_counter() - started
         err = model.self_check_error_pct()
         errors.append(abs(err))
         print(
-            f"{str(path.relative_to(root)):<70}{elapsed:6.2f}{len(profile.tasks):7}"
+            f"{path.relative_to(root)!s:<70}{elapsed:6.2f}{len(profile.tasks):7}"
             f"{model.observed_wall_ms / 1000:9.1f}{replayed.wall_s:9.1f}{err:9.2f}"
         )
     if errors:
