@@ -189,19 +189,14 @@ class ApplicationProfile:
     def executor_cores(self) -> int:
         """Cores of the executors alive at the peak (the driver's only when it is the sole executor,
         as in local mode)."""
-        events = []
         only_driver = all(e.executor_id == "driver" for e in self.executors.values())
-        for e in self.executors.values():
-            if e.executor_id == "driver" and not only_driver:
-                continue
-            events.append((e.added_ms, e.cores))
-            if e.removed_ms is not None:
-                events.append((e.removed_ms, -e.cores))
-        peak = current = 0
-        for _, delta in sorted(events, key=lambda x: (x[0], x[1])):
-            current += delta
-            peak = max(peak, current)
-        return peak
+        return peak_concurrency(
+            [
+                (e.added_ms, e.removed_ms, e.cores)
+                for e in self.executors.values()
+                if e.executor_id != "driver" or only_driver
+            ]
+        )
 
     def summary(self) -> dict:
         ok = [t for t in self.tasks if t.status == "success"]
@@ -237,6 +232,18 @@ class ApplicationProfile:
             "spill_bytes": sum(t.memory_spill_bytes + t.disk_spill_bytes for t in ok),
             "warnings": list(self.warnings),
         }
+
+
+def peak_concurrency(spans: list[tuple[int, int | None, int]]) -> int:
+    """The largest sum of ``amount`` over spans ``(start, end or None = open, amount)`` alive at one
+    instant; a span ending when another starts does not overlap it."""
+    events = [(start, amount) for start, _, amount in spans]
+    events += [(end, -amount) for _, end, amount in spans if end is not None]
+    peak = current = 0
+    for _, delta in sorted(events):
+        current += delta
+        peak = max(peak, current)
+    return peak
 
 
 def scheduler_delay_ms(

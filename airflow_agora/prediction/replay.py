@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from airflow_agora.prediction.profile import ApplicationProfile
+from airflow_agora.prediction.profile import ApplicationProfile, peak_concurrency
 
 
 @dataclass
@@ -112,7 +112,7 @@ class ReplayModel:
                 for pid in stage.parent_ids if stage else []:
                     p_att = latest_attempt.get(pid)
                     if p_att is not None and (pid, p_att) in position and (pid, p_att) != key:
-                        parents.append(position[(pid, min(p_att, att) if pid == sid else p_att)])
+                        parents.append(position[(pid, p_att)])
                 if att > 0 and (sid, att - 1) in position:
                     parents.append(position[(sid, att - 1)])
                 group.stages.append(_Stage(key, release[key], sorted(set(parents)), by_stage[key]))
@@ -120,7 +120,7 @@ class ReplayModel:
         wall = profile.wall_ms or covered
         slots = profile.executor_cores() // max(1, int(profile.properties.get("spark.task.cpus", "1") or 1))
         if slots <= 0:
-            slots = _max_concurrency(tasks)
+            slots = peak_concurrency([(t.launch_ms, t.finish_ms, 1) for t in tasks])
         return cls(
             groups=groups,
             driver_ms=max(0, wall - covered),
@@ -196,12 +196,3 @@ def _union_ms(intervals: list[tuple[int, int]]) -> int:
     if cur_end is not None:
         total += cur_end - cur_start
     return total
-
-
-def _max_concurrency(tasks) -> int:
-    events = sorted([(t.launch_ms, 1) for t in tasks] + [(t.finish_ms, -1) for t in tasks], key=lambda x: (x[0], x[1]))
-    peak = cur = 0
-    for _, d in events:
-        cur += d
-        peak = max(peak, cur)
-    return peak

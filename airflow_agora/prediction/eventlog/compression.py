@@ -23,7 +23,7 @@ import io
 import struct
 from typing import BinaryIO
 
-from airflow_agora.prediction.eventlog.errors import EventLogError
+from airflow_agora.prediction.eventlog.errors import EventLogError, ExpansionLimitError
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -209,7 +209,7 @@ class _Limited(io.RawIOBase):
             return 0
         self.bytes_read += len(data)
         if self.bytes_read > self._max:
-            raise EventLogError(
+            raise ExpansionLimitError(
                 f"expands to more than {self._max:,} bytes",
                 where=self._name,
                 fix="raise max_expanded_bytes ([agora] eventlog_max_expanded_bytes) if this log is genuine",

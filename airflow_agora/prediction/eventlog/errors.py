@@ -7,3 +7,7 @@ from airflow_agora.domain.errors import InvalidInputError
 
 class EventLogError(InvalidInputError):
     """An event log that cannot be read: missing, empty, of an unknown format, or unsafe to expand."""
+
+
+class ExpansionLimitError(EventLogError):
+    """Decompressing would pass the configured limit: always fatal, never skipped as a broken part."""

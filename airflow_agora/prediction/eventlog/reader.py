@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from airflow_agora.prediction.eventlog.compression import open_decompressed, sniff_codec
-from airflow_agora.prediction.eventlog.errors import EventLogError
+from airflow_agora.prediction.eventlog.errors import EventLogError, ExpansionLimitError
 from airflow_agora.prediction.eventlog.sources import DEFAULT_MAX_EXPANDED_BYTES, LogPart, find_parts
 from airflow_agora.prediction.eventlog.stores import Store, store_for
 
@@ -92,7 +92,7 @@ class EventStream:
         report = self.report
         with part.open() as raw:
             buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw, 1 << 16)
-            head = buffered.peek(16)[:16] if hasattr(buffered, "peek") else b""
+            head = buffered.peek(16)[:16]
             codec = sniff_codec(head, part.name)
             if codec == "zip":
                 raise EventLogError("a zip inside a log folder is not supported", where=part.name)
@@ -108,9 +108,9 @@ class EventStream:
                     if event is not None:
                         report.events += 1
                         yield event
+            except ExpansionLimitError:
+                raise
             except EventLogError as exc:
-                if "expands to more than" in str(exc):
-                    raise
                 report.broken_parts.append(f"{part.name}: {exc.problem}; events after line {line_no} are lost")
             except (OSError, EOFError, zlib.error, ValueError) as exc:  # truncated gzip/zstd/lz4 streams
                 report.broken_parts.append(

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from airflow_agora.prediction.eventlog.errors import EventLogError
+from airflow_agora.prediction.eventlog.errors import EventLogError, ExpansionLimitError
 
 JUNK_NAMES = {".DS_Store", "Thumbs.db"}
 
@@ -78,7 +78,7 @@ class ZipStore:
             total += info.file_size
             self._files[member.replace("\\", "/")] = info
         if total > max_bytes:
-            raise EventLogError(
+            raise ExpansionLimitError(
                 f"archive expands to {total:,} bytes, more than the limit of {max_bytes:,}",
                 where=name,
                 fix="raise [agora] eventlog_max_expanded_bytes if the archive is genuine",
@@ -251,7 +251,7 @@ def spool(stream: BinaryIO, max_bytes: int, where: str) -> BinaryIO:
     while chunk := stream.read(1 << 20):
         copied += len(chunk)
         if copied > max_bytes:
-            raise EventLogError(f"larger than {max_bytes:,} bytes", where=where)
+            raise ExpansionLimitError(f"larger than {max_bytes:,} bytes", where=where)
         out.write(chunk)
     out.seek(0)
     return out  # type: ignore[return-value]
