@@ -1,0 +1,171 @@
+"""One call from an event log to a recommendation: the ``agora predict`` JSON.
+
+``predict_from_profile`` ties the pieces together: the observed configuration (cluster report or the
+log's platform facts), the runtime predictor, the candidate search, and the answer
+``{basis, solutions, recommended, pareto, model_error_pct, warnings}`` where every configuration
+comes with a ready-to-use Databricks ``new_cluster`` or EMR instance-group fragment.
+"""
+
+from __future__ import annotations
+
+from airflow_agora.domain.cluster import ClusterConfig
+from airflow_agora.domain.errors import InvalidInputError
+from airflow_agora.prediction.catalogue import Catalogue
+from airflow_agora.prediction.cluster_report import config_from_profile, config_from_report
+from airflow_agora.prediction.cost import CostRates, cost_range_usd
+from airflow_agora.prediction.profile import ApplicationProfile
+from airflow_agora.prediction.recommend import (
+    PREFERENCES,
+    Candidate,
+    Recommender,
+    SearchSpace,
+    choose_balanced,
+    pareto_front,
+)
+from airflow_agora.prediction.scaling import RuntimePredictor, ScalingParameters
+
+MODEL_ERROR_WARN_PCT = 15.0
+
+
+def databricks_new_cluster(config: ClusterConfig) -> dict:
+    spec = {
+        "node_type_id": config.instance_type,
+        "driver_node_type_id": config.driver_instance_type or config.instance_type,
+        "num_workers": config.num_workers,
+        "runtime_engine": "PHOTON" if config.photon else "STANDARD",
+        "aws_attributes": {"availability": "ON_DEMAND", "first_on_demand": 1},
+    }
+    if config.spot_share > 0:
+        on_demand_workers = round(config.num_workers * (1 - config.spot_share))
+        spec["aws_attributes"] = {"availability": "SPOT_WITH_FALLBACK", "first_on_demand": 1 + on_demand_workers}
+    return spec
+
+
+def emr_instance_groups(config: ClusterConfig) -> list[dict]:
+    groups = [
+        {
+            "Name": "Primary",
+            "InstanceRole": "MASTER",
+            "InstanceType": config.driver_instance_type or config.instance_type,
+            "InstanceCount": 1,
+            "Market": "ON_DEMAND",
+        }
+    ]
+    spot = round(config.num_workers * config.spot_share)
+    if config.num_workers - spot:
+        groups.append(
+            {
+                "Name": "Core",
+                "InstanceRole": "CORE",
+                "InstanceType": config.instance_type,
+                "InstanceCount": config.num_workers - spot,
+                "Market": "ON_DEMAND",
+            }
+        )
+    if spot:
+        groups.append(
+            {
+                "Name": "Core spot" if spot == config.num_workers else "Task spot",
+                "InstanceRole": "CORE" if spot == config.num_workers else "TASK",
+                "InstanceType": config.instance_type,
+                "InstanceCount": spot,
+                "Market": "SPOT",
+            }
+        )
+    return groups
+
+
+def describe(candidate: Candidate) -> dict:
+    config = candidate.config
+    out = {"configuration": config.to_dict(), "label": config.label, "metrics": candidate.metrics()}
+    if config.platform == "emr":
+        out["emr_instance_groups"] = emr_instance_groups(config)
+    else:
+        out["new_cluster"] = databricks_new_cluster(config)
+    if candidate.warnings:
+        out["warnings"] = candidate.warnings
+    return out
+
+
+def predict_from_profile(
+    profile: ApplicationProfile,
+    *,
+    catalogue: Catalogue,
+    rates: CostRates | None = None,
+    cluster_report: dict | None = None,
+    platform: str | None = None,
+    sla_s: float | None = None,
+    preference: str = "balanced",
+    space: SearchSpace | None = None,
+    params: ScalingParameters | None = None,
+) -> dict:
+    if preference not in PREFERENCES:
+        raise InvalidInputError(f"unknown preference {preference!r}", fix=f"use one of {', '.join(PREFERENCES)}")
+    if sla_s is not None and sla_s <= 0:
+        raise InvalidInputError(f"the SLA must be a positive number of seconds, got {sla_s}")
+    rates = rates or CostRates()
+    warnings = list(profile.warnings)
+    if cluster_report:
+        observed = config_from_report(cluster_report)
+    else:
+        observed, rebuilt = config_from_profile(profile, catalogue)
+        warnings += rebuilt
+    if platform:
+        observed = ClusterConfig(**{**observed.__dict__, "platform": platform})
+    if not profile.tasks:
+        raise InvalidInputError(
+            "the event log holds no task: nothing to scale (a driver-only application runs the same on any workers)",
+            fix="predict from a run that executed Spark jobs",
+        )
+    predictor = RuntimePredictor(profile, observed, catalogue, params)
+    recommender = Recommender(predictor, catalogue, rates, space or SearchSpace())
+    candidates = recommender.search()
+    if not candidates:
+        raise InvalidInputError(
+            "no candidate configuration can run this job: " + "; ".join(recommender.refused.values()),
+            fix="allow larger or memory-optimised instance types (--instance-types)",
+        )
+    front = pareto_front(candidates)
+    solutions = {
+        "performance": front[0],
+        "balanced": choose_balanced(front),
+        "economy": front[-1],
+    }
+    observed_wall_s = predictor.replay.observed_wall_ms / 1000
+    low, mid, high = cost_range_usd(observed, observed_wall_s, observed_wall_s, observed_wall_s, catalogue, rates)
+    basis = Candidate(observed, observed_wall_s, observed_wall_s, observed_wall_s, mid, low, high)
+    answer = {
+        "basis": describe(basis),
+        "solutions": {name: describe(c) for name, c in solutions.items()},
+        "recommended": preference,
+        "pareto": [describe(c) for c in front],
+        "model_error_pct": round(predictor.model_error_pct, 2),
+        "candidates_evaluated": len(candidates),
+        "rates": rates.to_dict(),
+        "catalogue": {"region": catalogue.region, "effective_date": catalogue.effective_date},
+        "warnings": warnings,
+    }
+    if sla_s is not None:
+        meeting = [c for c in candidates if c.runtime_s <= sla_s]
+        if meeting:
+            best = min(meeting, key=lambda c: (c.cost_usd, c.runtime_s))
+            answer["solutions"]["sla"] = {**describe(best), "sla_s": sla_s, "meets_sla": True}
+            if best.runtime_high_s > sla_s:
+                warnings.append(
+                    f"the SLA solution is predicted at {best.runtime_s:.0f} s but its range reaches "
+                    f"{best.runtime_high_s:.0f} s: the SLA of {sla_s:.0f} s may be missed"
+                )
+        else:
+            answer["solutions"]["sla"] = {**describe(front[0]), "sla_s": sla_s, "meets_sla": False}
+            warnings.append(
+                f"no allowed configuration is predicted to meet the SLA of {sla_s:.0f} s; the fastest "
+                f"({front[0].config.label}) is predicted at {front[0].runtime_s:.0f} s"
+            )
+        answer["recommended"] = "sla"
+    if abs(predictor.model_error_pct) > MODEL_ERROR_WARN_PCT:
+        warnings.append(
+            f"the replay misses the observed run by {predictor.model_error_pct:+.1f}%: treat the ranges as wide"
+        )
+    for name, reason in recommender.refused.items():
+        warnings.append(f"{name} refused: {reason}")
+    return answer
