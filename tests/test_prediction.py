@@ -274,3 +274,42 @@ def test_agora_predict_cli_on_a_real_log(capsys):
     assert main(["photon-roi", "--instance-type", "m5.xlarge", "--json"]) == 0
     roi = json.loads(capsys.readouterr().out)["rows"][0]
     assert 1 < roi["break_even_speedup"] < 2
+
+
+# --- runtime-only prior and the grid benchmark ------------------------------------------------------
+def test_prior_recovers_amdahl_from_two_runs_and_keeps_a_band_from_one():
+    from airflow_agora.prediction.runtime_prior import NodeSpec, Observation, PriorScalingModel
+
+    node = NodeSpec("x", 4, 16.0)
+    truth = lambda n: 100 + 6400 / (4 * n)  # noqa: E731 - 20% serial at 4 nodes
+    model = PriorScalingModel().fit([Observation(node, 2, truth(2)), Observation(node, 4, truth(4))])
+    assert model.fitted_serial_fraction == pytest.approx(0.2)
+    assert model.predict(node, 8).runtime_s == pytest.approx(truth(8))
+    one = PriorScalingModel().fit([Observation(node, 4, truth(4))])
+    grow, shrink = one.predict(node, 8), one.predict(node, 2)
+    assert grow.runtime_low_s < truth(8) < grow.runtime_high_s
+    assert shrink.runtime_high_s == pytest.approx(2 * truth(4))  # shrinking: full slowdown is the worst case
+    other = one.predict(NodeSpec("small-memory", 4, 4.0), 4)
+    assert other.runtime_high_s > 1.5 * other.runtime_s  # less memory per vCPU: much wider
+
+
+def test_grid_benchmark_on_a_grid_that_follows_the_prior(tmp_path, catalogue):
+    from airflow_agora.prediction.grid_bench import load_grid, run_benchmark
+
+    lines = ["workload,instance_type,nodes,runtime_s,completed,usd_per_node_hour,runs"]
+    for w, serial in (("flat", 0.05), ("steep", 0.15)):
+        for n in (2, 4, 6, 8, 12, 16):
+            runtime = 1000 * (serial + (1 - serial) * 2 / n)
+            lines.append(f"{w},m5.xlarge,{n},{runtime:.1f},True,0.192,1")
+        lines.append(f"{w},m5.xlarge,1,0,False,0.192,1")  # did not complete: never a good child
+    path = tmp_path / "grid.csv"
+    path.write_text("\n".join(lines) + "\n")
+    summary = run_benchmark(load_grid(path), catalogue)
+    assert summary["parents"] == 12 and summary["improvable_parents"] > 0
+    assert summary["sla_violation_pct"] == 0
+    assert summary["improved_pct"] >= 50
+    assert summary["oracle_median_cost_change_pct"] <= summary["median_cost_change_pct"] < 10
+    bad = tmp_path / "bad.csv"
+    bad.write_text("workload,nodes\nx,1\n")
+    with pytest.raises(InvalidInputError, match="header lacks"):
+        load_grid(bad)

@@ -26,6 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--json", action="store_true")
     g.set_defaults(handler=run_generated)
+    r = bsub.add_parser("recommend", help="single-shot recommendation from one runtime on a measured grid CSV")
+    r.add_argument("grid", type=Path, help="workload,instance_type,nodes,runtime_s,completed,usd_per_node_hour,runs")
+    r.add_argument("--catalogue", metavar="FILE", help="instance catalogue override (CSV or JSON)")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(handler=run_recommend)
 
 
 def run_psplib(args: argparse.Namespace) -> int:
@@ -72,4 +77,16 @@ def run_generated(args: argparse.Namespace) -> int:
             print("  ".join(f"{k}={v}" for k, v in result.items()), flush=True)
     if args.json:
         print(json.dumps(results, indent=1))
+    return 0
+
+
+def run_recommend(args: argparse.Namespace) -> int:
+    from airflow_agora.prediction.catalogue import Catalogue
+    from airflow_agora.prediction.grid_bench import load_grid, run_benchmark
+
+    summary = run_benchmark(load_grid(args.grid), Catalogue.load(args.catalogue))
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print("  ".join(f"{k}={v}" for k, v in summary.items()))
     return 0
