@@ -74,14 +74,33 @@ def _find(store: Store, path: str, display: str, max_bytes: int, depth: int) -> 
 
 
 def _file(store: Store, path: str, display: str, max_bytes: int, depth: int) -> list[LogPart]:
-    with store.open(path) as raw:
-        head = raw.read(len(ZIP_MAGIC))
+    raw = store.open(path)
+    head = raw.read(len(ZIP_MAGIC))
+    seekable = _seekable(raw)
+    if seekable:  # a downloaded copy (DBFS, Volumes) or a local file: read it once, not twice
+        raw.seek(0)
+    else:
+        raw.close()
     if head == ZIP_MAGIC:
-        raw = store.open(path)
-        fileobj = raw if _seekable(raw) else spool(raw, max_bytes, display)
+        fileobj = raw if seekable else spool(store.open(path), max_bytes, display)
         archive = ZipStore(fileobj, display, max_bytes)
         return _find(archive, "", f"{display}!", max_bytes, depth + 1)
+    if seekable:
+        return [LogPart(display, _first_reuse(raw, lambda: store.open(path)))]
     return [_part(store, path, display)]
+
+
+def _first_reuse(opened, reopen):
+    """An opener that hands out ``opened`` the first time and opens afresh after that."""
+    handed = []
+
+    def open_part():
+        if not handed:
+            handed.append(True)
+            return opened
+        return reopen()
+
+    return open_part
 
 
 def _part(store: Store, path: str, display: str) -> LogPart:
