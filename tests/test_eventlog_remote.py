@@ -9,6 +9,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import boto3
@@ -87,8 +88,8 @@ def test_s3_through_the_amazon_provider_hook(s3_endpoint, monkeypatch):
 
 # --- Databricks workspace -------------------------------------------------------------------------
 class _Workspace(BaseHTTPRequestHandler):
-    files: dict[str, bytes] = {}
-    requests: list[str] = []
+    files: ClassVar[dict[str, bytes]] = {}
+    requests: ClassVar[list[str]] = []
 
     def log_message(self, *args) -> None:  # quiet
         pass
