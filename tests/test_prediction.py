@@ -10,10 +10,13 @@ import pytest
 from airflow_agora.cli.main import main
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import InvalidInputError
+from airflow_agora.platforms.databricks import new_cluster_spec
+from airflow_agora.platforms.emr import instance_groups
+from airflow_agora.platforms.reports import config_from_report, with_fragments
 from airflow_agora.prediction.catalogue import Catalogue
-from airflow_agora.prediction.cluster_report import config_from_profile, config_from_report
+from airflow_agora.prediction.cluster_report import config_from_profile
 from airflow_agora.prediction.cost import CostRates, photon_break_even_speedup, run_cost
-from airflow_agora.prediction.predict import databricks_new_cluster, emr_instance_groups, predict_from_profile
+from airflow_agora.prediction.predict import predict_from_profile
 from airflow_agora.prediction.profile import ProfileBuilder
 from airflow_agora.prediction.recommend import Candidate, choose_balanced, pareto_front
 from airflow_agora.prediction.scaling import RuntimePredictor, WillNotFitError
@@ -212,13 +215,13 @@ def test_cluster_report_shapes():
 
 def test_fragments_round_trip_through_the_report_parser():
     config = ClusterConfig("r5.xlarge", 6, "m5.xlarge", platform="databricks", spot_share=0.5)
-    again = config_from_report({"new_cluster": databricks_new_cluster(config)})
+    again = config_from_report({"new_cluster": new_cluster_spec(config)})
     assert (again.instance_type, again.num_workers, again.driver_instance_type) == ("r5.xlarge", 6, "m5.xlarge")
     assert again.spot_share == pytest.approx(0.5)
     emr = ClusterConfig("r5.xlarge", 4, "m5.xlarge", platform="emr", spot_share=0.5)
     groups = [
         {**g, "InstanceGroupType": g["InstanceRole"], "RunningInstanceCount": g["InstanceCount"]}
-        for g in emr_instance_groups(emr)
+        for g in instance_groups(emr)
     ]
     back = config_from_report({"InstanceGroups": groups})
     assert (back.num_workers, back.spot_share) == (4, 0.5)
@@ -247,12 +250,14 @@ def test_recommendation_meets_the_sla_at_least_cost(catalogue):
     answer = predict_from_profile(
         profile,
         catalogue=catalogue,
-        cluster_report={"instance_type": "m5.xlarge", "num_workers": 1, "platform": "databricks"},
+        observed=ClusterConfig("m5.xlarge", 1, platform="databricks"),
         sla_s=20,
     )
     sla = answer["solutions"]["sla"]
     assert sla["meets_sla"] and sla["metrics"]["runtime_s"] <= 20
-    assert answer["recommended"] == "sla" and "new_cluster" in sla
+    assert answer["recommended"] == "sla"
+    with_fragments(answer)
+    assert sla["new_cluster"]["num_workers"] == sla["configuration"]["num_workers"]
     fronts = [(p["metrics"]["runtime_s"], p["metrics"]["cost_usd"]) for p in answer["pareto"]]
     meeting = [c for r, c in fronts if r <= 20]
     assert sla["metrics"]["cost_usd"] == pytest.approx(min(meeting), abs=1e-4)

@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from airflow_agora.prediction.cluster_report import load_cluster_report
+    from airflow_agora.platforms.reports import config_from_report, load_cluster_report, with_fragments
     from airflow_agora.prediction.predict import predict_from_profile
     from airflow_agora.prediction.profile import build_profile
     from airflow_agora.prediction.recommend import SearchSpace
@@ -46,14 +46,14 @@ def run_predict(args: argparse.Namespace) -> int:
         profile,
         catalogue=catalogue_from_args(args),
         rates=rates_from_args(args),
-        cluster_report=load_cluster_report(args.cluster_report) if args.cluster_report else None,
+        observed=config_from_report(load_cluster_report(args.cluster_report)) if args.cluster_report else None,
         platform=args.platform,
         sla_s=args.sla_s,
         preference=args.preference,
         space=space,
     )
     if args.json:
-        print(json.dumps(answer, indent=1))
+        print(json.dumps(with_fragments(answer), indent=1))
         return 0
     print(
         f"{profile.app_name or '?'}: self-check error {answer['model_error_pct']:+.1f}%, "

@@ -1,9 +1,10 @@
-"""One call from an event log to a recommendation: the ``agora predict`` JSON.
+"""One call from a profile to a recommendation: the ``agora predict`` JSON.
 
-``predict_from_profile`` ties the pieces together: the observed configuration (cluster report or the
-log's platform facts), the runtime predictor, the candidate search, and the answer
-``{basis, solutions, recommended, pareto, model_error_pct, warnings}`` where every configuration
-comes with a ready-to-use Databricks ``new_cluster`` or EMR instance-group fragment.
+``predict_from_profile`` ties the pieces together: the observed configuration (given, from a cluster
+report, or rebuilt from the log's platform facts), the runtime predictor, the candidate search, and
+the answer ``{basis, solutions, recommended, pareto, model_error_pct, warnings}``.
+``platforms.reports.with_fragments`` then adds each configuration's Databricks ``new_cluster`` or
+EMR instance groups.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import InvalidInputError
 from airflow_agora.prediction.catalogue import Catalogue
-from airflow_agora.prediction.cluster_report import config_from_profile, config_from_report
+from airflow_agora.prediction.cluster_report import config_from_profile
 from airflow_agora.prediction.cost import CostRates, cost_range_usd
 from airflow_agora.prediction.profile import ApplicationProfile
 from airflow_agora.prediction.recommend import (
@@ -27,61 +28,9 @@ from airflow_agora.prediction.scaling import RuntimePredictor, ScalingParameters
 MODEL_ERROR_WARN_PCT = 15.0
 
 
-def databricks_new_cluster(config: ClusterConfig) -> dict:
-    spec = {
-        "node_type_id": config.instance_type,
-        "driver_node_type_id": config.driver_instance_type or config.instance_type,
-        "num_workers": config.num_workers,
-        "runtime_engine": "PHOTON" if config.photon else "STANDARD",
-        "aws_attributes": {"availability": "ON_DEMAND", "first_on_demand": 1},
-    }
-    if config.spot_share > 0:
-        on_demand_workers = round(config.num_workers * (1 - config.spot_share))
-        spec["aws_attributes"] = {"availability": "SPOT_WITH_FALLBACK", "first_on_demand": 1 + on_demand_workers}
-    return spec
-
-
-def emr_instance_groups(config: ClusterConfig) -> list[dict]:
-    groups = [
-        {
-            "Name": "Primary",
-            "InstanceRole": "MASTER",
-            "InstanceType": config.driver_instance_type or config.instance_type,
-            "InstanceCount": 1,
-            "Market": "ON_DEMAND",
-        }
-    ]
-    spot = round(config.num_workers * config.spot_share)
-    if config.num_workers - spot:
-        groups.append(
-            {
-                "Name": "Core",
-                "InstanceRole": "CORE",
-                "InstanceType": config.instance_type,
-                "InstanceCount": config.num_workers - spot,
-                "Market": "ON_DEMAND",
-            }
-        )
-    if spot:
-        groups.append(
-            {
-                "Name": "Core spot" if spot == config.num_workers else "Task spot",
-                "InstanceRole": "CORE" if spot == config.num_workers else "TASK",
-                "InstanceType": config.instance_type,
-                "InstanceCount": spot,
-                "Market": "SPOT",
-            }
-        )
-    return groups
-
-
 def describe(candidate: Candidate) -> dict:
     config = candidate.config
     out = {"configuration": config.to_dict(), "label": config.label, "metrics": candidate.metrics()}
-    if config.platform == "emr":
-        out["emr_instance_groups"] = emr_instance_groups(config)
-    else:
-        out["new_cluster"] = databricks_new_cluster(config)
     if candidate.warnings:
         out["warnings"] = candidate.warnings
     return out
@@ -92,7 +41,7 @@ def predict_from_profile(
     *,
     catalogue: Catalogue,
     rates: CostRates | None = None,
-    cluster_report: dict | None = None,
+    observed: ClusterConfig | None = None,
     platform: str | None = None,
     sla_s: float | None = None,
     preference: str = "balanced",
@@ -105,9 +54,7 @@ def predict_from_profile(
         raise InvalidInputError(f"the SLA must be a positive number of seconds, got {sla_s}")
     rates = rates or CostRates()
     warnings = list(profile.warnings)
-    if cluster_report:
-        observed = config_from_report(cluster_report)
-    else:
+    if observed is None:
         observed, rebuilt = config_from_profile(profile, catalogue)
         warnings += rebuilt
     if platform:

@@ -1,0 +1,63 @@
+"""Cluster reports: what a finished run's platform says about the cluster it ran on.
+
+Accepted shapes (JSON): Databricks ``clusters/get`` (or a ``new_cluster`` spec, or a ``runs/get``
+answer holding one), EMR ``describe_cluster`` plus ``list_instance_groups`` (a dict with ``Cluster``
+and/or ``InstanceGroups``), or the minimal form this package writes itself
+(``{"platform", "instance_type", "num_workers", "driver_instance_type", "photon", "spot_share"}``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from airflow_agora.domain.cluster import ClusterConfig
+from airflow_agora.domain.errors import InvalidInputError
+from airflow_agora.platforms import databricks, emr
+
+
+def load_cluster_report(path: str | Path) -> dict:
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+    except FileNotFoundError:
+        raise InvalidInputError("cluster report not found", where=str(p)) from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"cluster report is not valid JSON ({exc})", where=str(p)) from None
+    if not isinstance(data, dict):
+        raise InvalidInputError("cluster report must be a JSON object", where=str(p))
+    return data
+
+
+def config_from_report(report: dict) -> ClusterConfig:
+    """The observed ``ClusterConfig`` from one of the accepted report shapes."""
+    if "instance_type" in report and "num_workers" in report:
+        return ClusterConfig.from_dict(report)
+    if "InstanceGroups" in report or "Cluster" in report:
+        groups = report.get("InstanceGroups") or report.get("Cluster", {}).get("InstanceGroups") or []
+        return emr.config_from_instance_groups(groups)
+    spec = report.get("cluster_spec", {}).get("new_cluster") or report.get("new_cluster") or report
+    if "node_type_id" in spec:
+        return databricks.config_from_cluster_spec(spec)
+    raise InvalidInputError(
+        "cluster report shape not recognised",
+        fix="give a Databricks clusters/get answer, an EMR describe_cluster + InstanceGroups, or "
+        '{"platform": "databricks", "instance_type": "m5.xlarge", "num_workers": 4}',
+    )
+
+
+def with_fragments(answer: dict) -> dict:
+    """Add to every configuration in a prediction answer (``basis``, ``solutions``, ``pareto``) the
+    ready-to-use payload of its platform: a Databricks ``new_cluster`` or EMR instance groups."""
+
+    def add(entry: dict) -> None:
+        config = ClusterConfig.from_dict(entry["configuration"])
+        if config.platform == "emr":
+            entry["emr_instance_groups"] = emr.instance_groups(config)
+        else:
+            entry["new_cluster"] = databricks.new_cluster_spec(config)
+
+    add(answer["basis"])
+    for entry in [*answer["solutions"].values(), *answer.get("pareto", [])]:
+        add(entry)
+    return answer
