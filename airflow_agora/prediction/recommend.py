@@ -92,7 +92,7 @@ class Recommender:
         if not patterns:
             families = [self.predictor.worker.family, *DEFAULT_FAMILIES]
             patterns = [f"{f}.{s}" for f in dict.fromkeys(families) for s in DEFAULT_SIZES]
-            patterns = [p for p in patterns if p in self.catalogue]
+            patterns = [self.predictor.worker.name] + [p for p in patterns if p in self.catalogue]
         databricks = self.platform == "databricks"
         types = [t.name for t in self.catalogue.select(patterns, databricks=databricks)]
         if not types:
