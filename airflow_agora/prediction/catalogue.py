@@ -15,7 +15,7 @@ import difflib
 import fnmatch
 import json
 import statistics
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -170,7 +170,3 @@ def _read_override(path: Path) -> dict[str, dict]:
             )
         return {r["instance_type"].strip(): r for r in reader if r.get("instance_type")}
 
-
-def with_price(instance: InstanceType, usd_per_hour: float) -> InstanceType:
-    """The same type at another price (a grid's or a contract's)."""
-    return replace(instance, ondemand_usd_per_hour=usd_per_hour)

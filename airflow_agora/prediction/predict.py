@@ -9,6 +9,8 @@ EMR instance groups.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import InvalidInputError
 from airflow_agora.prediction.catalogue import Catalogue
@@ -52,18 +54,18 @@ def predict_from_profile(
         raise InvalidInputError(f"unknown preference {preference!r}", fix=f"use one of {', '.join(PREFERENCES)}")
     if sla_s is not None and sla_s <= 0:
         raise InvalidInputError(f"the SLA must be a positive number of seconds, got {sla_s}")
+    if not profile.tasks:
+        raise InvalidInputError(
+            "the event log holds no task: nothing to scale (a driver-only application runs the same on any workers)",
+            fix="predict from a run that executed Spark jobs",
+        )
     rates = rates or CostRates()
     warnings = list(profile.warnings)
     if observed is None:
         observed, rebuilt = config_from_profile(profile, catalogue)
         warnings += rebuilt
     if platform:
-        observed = ClusterConfig(**{**observed.__dict__, "platform": platform})
-    if not profile.tasks:
-        raise InvalidInputError(
-            "the event log holds no task: nothing to scale (a driver-only application runs the same on any workers)",
-            fix="predict from a run that executed Spark jobs",
-        )
+        observed = replace(observed, platform=platform)
     predictor = RuntimePredictor(profile, observed, catalogue, params)
     recommender = Recommender(predictor, catalogue, rates, space or SearchSpace())
     candidates = recommender.search()

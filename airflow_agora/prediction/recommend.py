@@ -10,7 +10,7 @@ without replaying every count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import InvalidInputError
@@ -123,7 +123,7 @@ class Recommender:
             self.refused[instance_type] = exc.problem
         else:
             for spot in self.space.spot_options or (self.predictor.observed.spot_share,):
-                config = ClusterConfig(**{**base.__dict__, "spot_share": spot})
+                config = replace(base, spot_share=spot)
                 low, mid, high = cost_range_usd(
                     config,
                     prediction.runtime_low_s,
