@@ -169,4 +169,3 @@ def _read_override(path: Path) -> dict[str, dict]:
                 fix="start the file with: instance_type,vcpus,memory_gib,ondemand_usd_per_hour",
             )
         return {r["instance_type"].strip(): r for r in reader if r.get("instance_type")}
-
