@@ -1,4 +1,5 @@
-"""Read, profile and replay every event log under a folder; print timings and self-check errors.
+"""Read, profile, replay and recommend for every event log under a folder; print timings and
+self-check errors.
 
 Usage: .venv/bin/python benchmarks/eventlogs.py [FOLDER]   (default ../shared/data/eventlogs)
 
@@ -15,7 +16,9 @@ import sys
 import time
 from pathlib import Path
 
+from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.prediction.eventlog import EventLogError
+from airflow_agora.prediction.predict import predict_from_profile
 from airflow_agora.prediction.profile import build_profile
 from airflow_agora.prediction.replay import ReplayModel
 
@@ -35,7 +38,10 @@ def logs_under(root: Path) -> list[Path]:
 def main() -> int:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent.parent.parent / "shared/data/eventlogs")
     errors = []
-    print(f"{'log':<70}{'s':>6}{'tasks':>7}{'wall s':>9}{'replay s':>9}{'error %':>9}")
+    catalogue = Catalogue.packaged()
+    print(
+        f"{'log':<70}{'s':>6}{'tasks':>7}{'wall s':>9}{'replay s':>9}{'error %':>9}{'predict s':>10}{'candidates':>11}"
+    )
     for path in logs_under(root):
         started = time.perf_counter()
         try:
@@ -48,9 +54,13 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         err = model.self_check_error_pct()
         errors.append(abs(err))
+        started = time.perf_counter()
+        answer = predict_from_profile(profile, catalogue=catalogue)
+        predict_s = time.perf_counter() - started
         print(
             f"{path.relative_to(root)!s:<70}{elapsed:6.2f}{len(profile.tasks):7}"
             f"{model.observed_wall_ms / 1000:9.1f}{replayed.wall_s:9.1f}{err:9.2f}"
+            f"{predict_s:10.2f}{answer['candidates_evaluated']:11}"
         )
     if errors:
         print(f"\n{len(errors)} logs: median |error| {statistics.median(errors):.2f}%, max {max(errors):.2f}%")
