@@ -24,25 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-
-PROFILE_EVENTS = frozenset(
-    {
-        "SparkListenerLogStart",
-        "SparkListenerApplicationStart",
-        "SparkListenerApplicationEnd",
-        "SparkListenerEnvironmentUpdate",
-        "SparkListenerExecutorAdded",
-        "SparkListenerExecutorRemoved",
-        "SparkListenerBlockManagerAdded",
-        "SparkListenerJobStart",
-        "SparkListenerJobEnd",
-        "SparkListenerStageSubmitted",
-        "SparkListenerStageCompleted",
-        "SparkListenerTaskEnd",
-        "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart",
-        "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd",
-    }
-)
+from typing import ClassVar
 
 _SECRET = re.compile(r"(secret|password|passwd|token|credential|private|access\.?key|auth)", re.I)
 _KEPT_PROPERTY_PREFIXES = (
@@ -263,6 +245,21 @@ def getting_result_ms(launch_ms: int, fetch_start_ms: int, duration_ms: int) -> 
 class ProfileBuilder:
     """Feed events with ``add``; ``build()`` returns the profile. One pass, no event kept."""
 
+    HANDLERS: ClassVar[dict[str, str]] = {  # event -> method; the reader skips other events unparsed
+        "SparkListenerLogStart": "_log_start",
+        "SparkListenerApplicationStart": "_app_start",
+        "SparkListenerApplicationEnd": "_app_end",
+        "SparkListenerEnvironmentUpdate": "_environment",
+        "SparkListenerExecutorAdded": "_executor_added",
+        "SparkListenerExecutorRemoved": "_executor_removed",
+        "SparkListenerBlockManagerAdded": "_block_manager",
+        "SparkListenerJobStart": "_job_start",
+        "SparkListenerJobEnd": "_job_end",
+        "SparkListenerStageSubmitted": "_stage_submitted",
+        "SparkListenerStageCompleted": "_stage_completed",
+        "SparkListenerTaskEnd": "_task_end",
+    }
+
     def __init__(self) -> None:
         self.app_id = self.app_name = self.spark_version = None
         self.start_ms = self.end_ms = None
@@ -275,22 +272,7 @@ class ProfileBuilder:
         self.stage_parents: dict[int, list[int]] = {}
         self.stage_jobs: dict[int, list[int]] = {}
         self.tasks: list[TaskRecord] = []
-        self.sql_times: dict[int, tuple[int | None, int | None]] = {}
-        self.unknown_stage_tasks = 0
-        self._handlers = {
-            "SparkListenerLogStart": self._log_start,
-            "SparkListenerApplicationStart": self._app_start,
-            "SparkListenerApplicationEnd": self._app_end,
-            "SparkListenerEnvironmentUpdate": self._environment,
-            "SparkListenerExecutorAdded": self._executor_added,
-            "SparkListenerExecutorRemoved": self._executor_removed,
-            "SparkListenerBlockManagerAdded": self._block_manager,
-            "SparkListenerJobStart": self._job_start,
-            "SparkListenerJobEnd": self._job_end,
-            "SparkListenerStageSubmitted": self._stage_submitted,
-            "SparkListenerStageCompleted": self._stage_completed,
-            "SparkListenerTaskEnd": self._task_end,
-        }
+        self._handlers = {name: getattr(self, method) for name, method in self.HANDLERS.items()}
 
     def add(self, event: dict) -> None:
         handler = self._handlers.get(event.get("Event", ""))
@@ -470,10 +452,12 @@ class ProfileBuilder:
         for t in self.tasks:  # stages whose submit/complete events are missing still have parents
             if (t.stage_id, t.stage_attempt) not in self.stages:
                 self._stage({"Stage ID": t.stage_id, "Stage Attempt ID": t.stage_attempt})
+        stage_end: dict[int, int] = {}
+        for t in self.tasks:
+            stage_end[t.stage_id] = max(t.finish_ms, stage_end.get(t.stage_id, t.finish_ms))
         for job in self.jobs.values():
             if job.end_ms is None:
-                stage_ends = [t.finish_ms for t in self.tasks if t.stage_id in job.stage_ids]
-                job.end_ms = max(stage_ends, default=job.submit_ms)
+                job.end_ms = max((stage_end[s] for s in job.stage_ids if s in stage_end), default=job.submit_ms)
         platform = platform_facts(self.properties, self.spark_version, self.executors)
         version = self.spark_version or platform.runtime_version
         return ApplicationProfile(
@@ -571,6 +555,9 @@ def platform_facts(props: dict[str, str], spark_version: str | None, executors: 
     if master.startswith("spark://"):
         return PlatformFacts(platform="standalone", workers=workers, runtime_version=spark_version)
     return PlatformFacts(platform="unknown", workers=workers, runtime_version=spark_version)
+
+
+PROFILE_EVENTS = frozenset(ProfileBuilder.HANDLERS)
 
 
 def build_profile(location: str, **read_options) -> ApplicationProfile:

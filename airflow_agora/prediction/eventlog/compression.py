@@ -191,33 +191,45 @@ class _ChunkStream(io.RawIOBase):
         return n
 
 
-class _Limited(io.RawIOBase):
-    """Counts the bytes read through it and refuses to pass ``max_bytes``."""
+class RawReader(io.RawIOBase):
+    """Any object with ``read(n)`` (a file, an HTTP body) as a raw stream that stays open until it is
+    closed itself. botocore's body reports itself closed once its last byte is read, and a
+    BufferedReader straight over it would then refuse to hand out what it still holds."""
 
-    def __init__(self, inner, name: str, max_bytes: int) -> None:
+    def __init__(self, inner) -> None:
         self._inner = inner
-        self._name = name
-        self._max = max_bytes
-        self.bytes_read = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, b) -> int:
         data = self._inner.read(len(b))
-        if not data:
-            return 0
-        self.bytes_read += len(data)
+        n = len(data)
+        b[:n] = data
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+        super().close()
+
+
+class _Limited(RawReader):
+    """Counts the bytes read through it and refuses to pass ``max_bytes``."""
+
+    def __init__(self, inner, name: str, max_bytes: int) -> None:
+        super().__init__(inner)
+        self._name = name
+        self._max = max_bytes
+        self.bytes_read = 0
+
+    def readinto(self, b) -> int:
+        n = super().readinto(b)
+        self.bytes_read += n
         if self.bytes_read > self._max:
             raise ExpansionLimitError(
                 f"expands to more than {self._max:,} bytes",
                 where=self._name,
                 fix="raise max_expanded_bytes ([agora] eventlog_max_expanded_bytes) if this log is genuine",
             )
-        n = len(data)
-        b[:n] = data
         return n
-
-    def close(self) -> None:
-        self._inner.close()
-        super().close()

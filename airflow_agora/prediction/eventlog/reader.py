@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from airflow_agora.prediction.eventlog.compression import open_decompressed, sniff_codec
+from airflow_agora.prediction.eventlog.compression import RawReader, open_decompressed, sniff_codec
 from airflow_agora.prediction.eventlog.errors import EventLogError, ExpansionLimitError
 from airflow_agora.prediction.eventlog.sources import DEFAULT_MAX_EXPANDED_BYTES, LogPart, find_parts
 from airflow_agora.prediction.eventlog.stores import Store, store_for
@@ -91,7 +91,7 @@ class EventStream:
     def _read_part(self, part: LogPart) -> Iterator[dict]:
         report = self.report
         with part.open() as raw:
-            buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw, 1 << 16)
+            buffered = raw if hasattr(raw, "peek") else io.BufferedReader(RawReader(raw), 1 << 16)
             head = buffered.peek(16)[:16]
             codec = sniff_codec(head, part.name)
             if codec == "zip":

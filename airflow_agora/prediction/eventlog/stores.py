@@ -10,7 +10,6 @@ provider hooks' clients; the CLI uses the default AWS credentials chain or a Dat
 from __future__ import annotations
 
 import base64
-import io
 import os
 import posixpath
 import tempfile
@@ -132,29 +131,7 @@ class S3Store:
 
     def open(self, path: str) -> BinaryIO:
         bucket, key = self.split(path)
-        return _RawStream(self._s3.get_object(Bucket=bucket, Key=key)["Body"])  # type: ignore[return-value]
-
-
-class _RawStream(io.RawIOBase):
-    """A file-like HTTP body as a raw stream. botocore's body reports itself closed once its last
-    byte has been read, and a BufferedReader over it would then refuse to hand out what it still
-    holds ("read of closed file"); this wrapper stays open until it is closed itself."""
-
-    def __init__(self, body) -> None:
-        self._body = body
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self._body.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._body.close()
-        super().close()
+        return self._s3.get_object(Bucket=bucket, Key=key)["Body"]
 
 
 class DatabricksFilesStore:
