@@ -42,3 +42,42 @@ def chain_problem(capacity: float = 96, **goals) -> PlanningProblem:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database on the local server for this test session, dropped afterwards.
+
+    CI has the server (DESIGN.md §5), so an unreachable one fails the tests rather than skipping them.
+    """
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(os.environ.get("AGORA_TEST_POSTGRES_URL", POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
+    name = f"agora_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield admin.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_url(request, tmp_path):
+    """An empty history database of each supported kind (not yet migrated)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'history.db'}"
+    from sqlalchemy import create_engine, text
+
+    url = request.getfixturevalue("postgres_url")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:  # each test starts from an empty database
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return url

@@ -1,6 +1,7 @@
 """The ``agora`` command: the planner (and, as later issues land, prediction and control) without Airflow.
 
-Exit codes: 0 success, 1 a goal could not be met (the fallback plan is still printed), 2 bad input.
+Exit codes: 0 success, 1 a goal could not be met (the fallback plan is still printed), 2 bad input,
+3 the history database cannot serve the request (the message says what to run).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 
 from airflow_agora import __version__
 from airflow_agora.domain.errors import InvalidInputError
+from airflow_agora.history.errors import ConflictError, HistoryError, NotFoundError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,13 +21,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"airflow-agora {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from airflow_agora.cli import bench_cmd, photon_cmd, plan_cmd, predict_cmd, profile_cmd
+    from airflow_agora.cli import bench_cmd, history_cmd, photon_cmd, plan_cmd, predict_cmd, profile_cmd
 
     plan_cmd.register(sub)
     profile_cmd.register(sub)
     predict_cmd.register(sub)
     photon_cmd.register(sub)
     bench_cmd.register(sub)
+    history_cmd.register(sub)
     return parser
 
 
@@ -37,9 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args.handler(args) or 0)
-    except InvalidInputError as exc:
+    except (InvalidInputError, NotFoundError, ConflictError) as exc:
         print(f"agora: error: {exc}", file=sys.stderr)
         return 2
+    except HistoryError as exc:
+        print(f"agora: error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("agora: interrupted", file=sys.stderr)
         return 130

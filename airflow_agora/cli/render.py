@@ -51,13 +51,17 @@ def plan_table(report: PlanReport) -> str:
                 f"{a.cost_usd:.2f}",
             )
         )
-    return _table(rows)
+    return text_table(rows)
 
 
-def _table(rows: list[tuple[str, ...]]) -> str:
+def text_table(rows: list[tuple[str, ...]], left_columns: int = 2) -> str:
+    """Rows of cells (the first is the header) as aligned columns: text left, figures right."""
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     lines = [
-        "  ".join(cell.ljust(w) if c < 2 else cell.rjust(w) for c, (cell, w) in enumerate(zip(r, widths, strict=True)))
+        "  ".join(
+            cell.ljust(w) if c < left_columns else cell.rjust(w)
+            for c, (cell, w) in enumerate(zip(r, widths, strict=True))
+        )
         for r in rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))

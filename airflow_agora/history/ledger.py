@@ -1,0 +1,197 @@
+"""The capacity ledger: vCPU leases shared by every Agora DAG, through the history database.
+
+A task asks for a lease of its planned vCPUs with a *priority* (its planned start, epoch seconds)
+and keeps asking (each ask is also a heartbeat) until it is granted. Every ask runs one
+transaction that holds the pool's lock: it drops leases whose holder stopped heart-beating
+(``expires_at`` passed), refreshes the caller's own lease, and grants waiters in priority order
+(earliest planned start, then earliest request) while the head of the queue fits. Waiters never
+overtake the head, so a large request is not starved by a stream of small ones.
+
+The lock is the pool row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
+takes the database lock), so the capacity is never exceeded across processes and hosts. Times are
+the callers' clocks: hosts must agree to well within the lease TTL (NTP does).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from airflow_agora.domain.errors import InvalidInputError
+from airflow_agora.history import tables
+from airflow_agora.history.engine import insert_ignoring_duplicates, translated_errors
+from airflow_agora.history.errors import LeaseTimeoutError
+
+DEFAULT_POOL = "default"
+DEFAULT_TTL_S = 120.0
+
+
+@dataclass(frozen=True)
+class Lease:
+    owner: str
+    vcpus: float
+    priority: float
+    granted: bool
+    expires_at: float
+
+
+class CapacityLedger:
+    """vCPU leases of one pool. ``default_capacity_vcpus`` creates the pool on first use."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        pool: str = DEFAULT_POOL,
+        *,
+        default_capacity_vcpus: float = 256.0,
+        ttl_s: float = DEFAULT_TTL_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if ttl_s <= 0:
+            raise InvalidInputError(f"lease ttl_s must be positive, got {ttl_s}")
+        self.engine = engine
+        self.pool = pool
+        self.default_capacity_vcpus = default_capacity_vcpus
+        self.ttl_s = ttl_s
+        self.clock = clock
+
+    def set_capacity(self, vcpus: float) -> None:
+        """Change the pool's capacity; waiters are granted at their next ask if it grew."""
+        if vcpus <= 0:
+            raise InvalidInputError(f"capacity must be positive, got {vcpus} vCPUs")
+        with translated_errors(self.engine), self.engine.begin() as conn:
+            self._lock_pool(conn)
+            conn.execute(
+                update(tables.capacity_pool)
+                .where(tables.capacity_pool.c.name == self.pool)
+                .values(capacity_vcpus=vcpus)
+            )
+
+    def capacity_vcpus(self) -> float:
+        with translated_errors(self.engine), self.engine.begin() as conn:
+            return self._lock_pool(conn)
+
+    def request(self, owner: str, vcpus: float, priority: float) -> Lease:
+        """Ask for (or keep, or keep waiting for) a lease; returns whether it is granted now."""
+        now = self.clock()
+        with translated_errors(self.engine), self.engine.begin() as conn:
+            capacity = self._lock_pool(conn)
+            if vcpus > capacity:
+                raise InvalidInputError(
+                    f"{owner} asks for {vcpus:g} vCPUs but pool {self.pool} holds {capacity:g}",
+                    fix="plan the task on fewer workers or raise [agora] capacity_vcpus",
+                )
+            conn.execute(delete(tables.lease).where(tables.lease.c.pool == self.pool, tables.lease.c.expires_at < now))
+            mine = self._lease(conn, owner)
+            if mine is None:
+                conn.execute(
+                    insert(tables.lease).values(
+                        pool=self.pool,
+                        owner=owner,
+                        vcpus=vcpus,
+                        priority=priority,
+                        requested_at=now,
+                        expires_at=now + self.ttl_s,
+                    )
+                )
+            else:
+                conn.execute(
+                    update(tables.lease).where(tables.lease.c.id == mine["id"]).values(expires_at=now + self.ttl_s)
+                )
+            self._grant(conn, capacity, now)
+            return _as_lease(self._lease(conn, owner))
+
+    def heartbeat(self, owner: str) -> Lease | None:
+        """Renew a lease (granted or waiting); None when it expired or was never requested."""
+        now = self.clock()
+        with translated_errors(self.engine), self.engine.begin() as conn:
+            capacity = self._lock_pool(conn)
+            conn.execute(delete(tables.lease).where(tables.lease.c.pool == self.pool, tables.lease.c.expires_at < now))
+            conn.execute(
+                update(tables.lease)
+                .where(tables.lease.c.pool == self.pool, tables.lease.c.owner == owner)
+                .values(expires_at=now + self.ttl_s)
+            )
+            self._grant(conn, capacity, now)
+            row = self._lease(conn, owner)
+            return _as_lease(row) if row else None
+
+    def release(self, owner: str) -> bool:
+        """Give the lease back (granted or still waiting); False when there was none."""
+        now = self.clock()
+        with translated_errors(self.engine), self.engine.begin() as conn:
+            capacity = self._lock_pool(conn)
+            gone = conn.execute(
+                delete(tables.lease).where(tables.lease.c.pool == self.pool, tables.lease.c.owner == owner)
+            ).rowcount
+            self._grant(conn, capacity, now)
+            return gone > 0
+
+    def acquire(self, owner: str, vcpus: float, priority: float, *, timeout_s: float, poll_s: float = 1.0) -> Lease:
+        """Block until granted (for callers that may hold a process; Airflow tasks defer instead)."""
+        deadline = self.clock() + timeout_s
+        while True:
+            lease = self.request(owner, vcpus, priority)
+            if lease.granted:
+                return lease
+            if self.clock() >= deadline:
+                self.release(owner)
+                raise LeaseTimeoutError(
+                    f"{owner} waited {timeout_s:g} s for {vcpus:g} vCPUs in pool {self.pool}",
+                    fix="raise the capacity, or the wait timeout",
+                )
+            time.sleep(poll_s)
+
+    def leases(self) -> list[Lease]:
+        with translated_errors(self.engine), self.engine.begin() as conn:
+            rows = conn.execute(
+                select(tables.lease)
+                .where(tables.lease.c.pool == self.pool)
+                .order_by(tables.lease.c.priority, tables.lease.c.requested_at, tables.lease.c.id)
+            ).mappings()
+            return [_as_lease(r) for r in rows]
+
+    def _lock_pool(self, conn: Connection) -> float:
+        """Take the pool's lock (creating the pool if needed) and return its capacity."""
+        pool = tables.capacity_pool
+        query = select(pool.c.capacity_vcpus).where(pool.c.name == self.pool)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        capacity = conn.execute(query).scalar()
+        if capacity is None:
+            conn.execute(
+                insert_ignoring_duplicates(conn, pool).values(
+                    name=self.pool, capacity_vcpus=self.default_capacity_vcpus
+                )
+            )
+            capacity = conn.execute(query).scalar_one()
+        return float(capacity)
+
+    def _lease(self, conn: Connection, owner: str):
+        return (
+            conn.execute(select(tables.lease).where(tables.lease.c.pool == self.pool, tables.lease.c.owner == owner))
+            .mappings()
+            .first()
+        )
+
+    def _grant(self, conn: Connection, capacity: float, now: float) -> None:
+        rows = conn.execute(
+            select(tables.lease.c.id, tables.lease.c.vcpus, tables.lease.c.granted_at)
+            .where(tables.lease.c.pool == self.pool)
+            .order_by(tables.lease.c.priority, tables.lease.c.requested_at, tables.lease.c.id)
+        ).all()
+        used = sum(r.vcpus for r in rows if r.granted_at is not None)
+        for r in rows:
+            if r.granted_at is not None:
+                continue
+            if used + r.vcpus > capacity + 1e-9:
+                break
+            conn.execute(update(tables.lease).where(tables.lease.c.id == r.id).values(granted_at=now))
+            used += r.vcpus
+
+
+def _as_lease(row) -> Lease:
+    return Lease(row["owner"], row["vcpus"], row["priority"], row["granted_at"] is not None, row["expires_at"])

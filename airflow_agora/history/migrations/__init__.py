@@ -1,0 +1,1 @@
+"""Alembic migrations of the agora tables (own version table ``agora_alembic_version``)."""

@@ -1,0 +1,383 @@
+"""Read and write projects, runs, predictions, recommendations and plans.
+
+Every method is one short transaction, so many processes (Airflow workers, triggerers, the CLI) can
+share one database. Recording a run is idempotent on ``(project, run_key)``: a retried callback or a
+second recorder of the same run changes nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+
+from airflow_agora.domain.cluster import ClusterConfig
+from airflow_agora.domain.project import (
+    AllowedConfigs,
+    FailureReason,
+    Phase,
+    Project,
+    Recommendation,
+    RunRecord,
+    RunStatus,
+    SetPoint,
+    utc_now,
+)
+from airflow_agora.history import schema, tables
+from airflow_agora.history.engine import insert_ignoring_duplicates, make_engine, translated_errors
+from airflow_agora.history.errors import ConflictError, NotFoundError
+from airflow_agora.history.ledger import DEFAULT_POOL, CapacityLedger
+
+
+class HistoryStore:
+    """The history database. Build with :meth:`open` (checks the schema) or from an engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None, *, check_schema: bool = True) -> HistoryStore:
+        store = cls(make_engine(url))
+        if check_schema:
+            schema.check_schema(store.engine)
+        return store
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ledger(self, pool: str = DEFAULT_POOL, **options) -> CapacityLedger:
+        """The capacity ledger of ``pool`` in this database."""
+        return CapacityLedger(self.engine, pool, **options)
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        with translated_errors(self.engine), self.engine.begin() as conn:
+            yield conn
+
+    # -- projects ---------------------------------------------------------------------------------
+
+    def create_project(self, project: Project) -> Project:
+        now = utc_now()
+        with self._begin() as conn:
+            if _project_id(conn, project.name, required=False) is not None:
+                raise ConflictError(
+                    f"project {project.name} already exists",
+                    fix=f"use `agora projects update {project.name}` or pick another name",
+                )
+            conn.execute(insert(tables.project).values(**_project_values(project), created_at=now, updated_at=now))
+        return self.get_project(project.name)
+
+    def ensure_project(self, project: Project) -> Project:
+        """The stored project of that name, created from ``project`` if there is none (races included)."""
+        now = utc_now()
+        with self._begin() as conn:
+            statement = insert_ignoring_duplicates(conn, tables.project).values(
+                **_project_values(project), created_at=now, updated_at=now
+            )
+            conn.execute(statement)
+        return self.get_project(project.name)
+
+    def find_project(self, name: str) -> Project | None:
+        with self._begin() as conn:
+            row = conn.execute(select(tables.project).where(tables.project.c.name == name)).mappings().first()
+        return _project_from_row(row) if row else None
+
+    def get_project(self, name: str) -> Project:
+        found = self.find_project(name)
+        if found is None:
+            raise self._not_found(name)
+        return found
+
+    def list_projects(
+        self, *, tag: str | None = None, dag_id: str | None = None, pattern: str | None = None
+    ) -> list[Project]:
+        """Projects by name, filtered by tag, DAG id and/or a shell-style name pattern (``sales.*``)."""
+        query = select(tables.project).order_by(tables.project.c.name)
+        if dag_id:
+            query = query.where(tables.project.c.dag_id == dag_id)
+        with self._begin() as conn:
+            rows = conn.execute(query).mappings().all()
+        projects = [_project_from_row(r) for r in rows]
+        if tag:
+            projects = [p for p in projects if tag in p.tags]
+        if pattern:
+            projects = [p for p in projects if fnmatch.fnmatchcase(p.name, pattern)]
+        return projects
+
+    def update_project(self, name: str, **changes) -> Project:
+        return self.transform_project(name, lambda p: p.with_changes(**changes))
+
+    def transform_project(self, name: str, change: Callable[[Project], Project]) -> Project:
+        """Read, change and write one project atomically (the row stays locked in between)."""
+        with self._begin() as conn:
+            query = select(tables.project).where(tables.project.c.name == name)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            row = conn.execute(query).mappings().first()
+            if row is None:
+                raise self._not_found(name)
+            changed = change(_project_from_row(row))
+            if changed.name != name:
+                raise ConflictError(f"project {name} cannot be renamed", fix="create a new project instead")
+            conn.execute(
+                update(tables.project)
+                .where(tables.project.c.id == row["id"])
+                .values(**_project_values(changed), updated_at=utc_now())
+            )
+        return self.get_project(name)
+
+    def reset_project(self, name: str) -> Project:
+        """Forget what the controller learned (state, recommendations; back to learning). Runs stay."""
+        with self._begin() as conn:
+            project_id = _project_id(conn, name) or 0
+            conn.execute(delete(tables.recommendation).where(tables.recommendation.c.project_id == project_id))
+            conn.execute(
+                update(tables.project)
+                .where(tables.project.c.id == project_id)
+                .values(state={}, phase=str(Phase.LEARNING), updated_at=utc_now())
+            )
+        return self.get_project(name)
+
+    def delete_project(self, name: str) -> None:
+        """Delete a project with its runs, predictions and recommendations."""
+        with self._begin() as conn:
+            project_id = _project_id(conn, name)
+            for table in (tables.prediction, tables.recommendation, tables.run):
+                conn.execute(delete(table).where(table.c.project_id == project_id))
+            conn.execute(delete(tables.project).where(tables.project.c.id == project_id))
+
+    def _not_found(self, name: str) -> NotFoundError:
+        with self._begin() as conn:
+            names = list(conn.execute(select(tables.project.c.name)).scalars())
+        close = difflib.get_close_matches(name, names, n=3)
+        fix = f"did you mean {', '.join(close)}?" if close else "see `agora projects list`"
+        return NotFoundError(f"no project named {name}", fix=fix)
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def record_run(self, run: RunRecord) -> tuple[RunRecord, bool]:
+        """Store ``run``; returns the stored record and whether it was new (False: already recorded)."""
+        with self._begin() as conn:
+            project_id = _project_id(conn, run.project)
+            result = conn.execute(
+                insert_ignoring_duplicates(conn, tables.run).values(
+                    project_id=project_id, **_run_values(run), recorded_at=utc_now()
+                )
+            )
+            created = result.rowcount == 1
+            row = (
+                conn.execute(
+                    select(tables.run).where(tables.run.c.project_id == project_id, tables.run.c.run_key == run.run_key)
+                )
+                .mappings()
+                .one()
+            )
+        return _run_from_row(run.project, row), created
+
+    def list_runs(self, project: str, *, limit: int | None = None) -> list[RunRecord]:
+        """The project's runs, oldest first (the last ``limit`` when given)."""
+        with self._begin() as conn:
+            project_id = _project_id(conn, project)
+            query = select(tables.run).where(tables.run.c.project_id == project_id).order_by(tables.run.c.id.desc())
+            if limit:
+                query = query.limit(limit)
+            rows = conn.execute(query).mappings().all()
+        return [_run_from_row(project, r) for r in reversed(rows)]
+
+    def count_runs(self, project: str | None = None) -> int:
+        query = select(func.count()).select_from(tables.run)
+        with self._begin() as conn:
+            if project is not None:
+                query = query.where(tables.run.c.project_id == _project_id(conn, project))
+            return int(conn.execute(query).scalar_one())
+
+    # -- predictions and recommendations ----------------------------------------------------------
+
+    def add_prediction(self, project: str, payload: dict, *, model: str, run_key: str | None = None) -> None:
+        with self._begin() as conn:
+            project_id = _project_id(conn, project)
+            run_id = None
+            if run_key:
+                run_id = conn.execute(
+                    select(tables.run.c.id).where(
+                        tables.run.c.project_id == project_id, tables.run.c.run_key == run_key
+                    )
+                ).scalar()
+            conn.execute(
+                insert(tables.prediction).values(
+                    project_id=project_id, run_id=run_id, model=model, payload=payload, created_at=utc_now()
+                )
+            )
+
+    def latest_prediction(self, project: str) -> dict | None:
+        with self._begin() as conn:
+            project_id = _project_id(conn, project)
+            return conn.execute(
+                select(tables.prediction.c.payload)
+                .where(tables.prediction.c.project_id == project_id)
+                .order_by(tables.prediction.c.id.desc())
+                .limit(1)
+            ).scalar()
+
+    def add_recommendation(self, recommendation: Recommendation) -> Recommendation:
+        with self._begin() as conn:
+            project_id = _project_id(conn, recommendation.project)
+            conn.execute(
+                insert(tables.recommendation).values(
+                    project_id=project_id,
+                    based_on_run=recommendation.based_on_run,
+                    config=recommendation.config.to_dict(),
+                    reason=recommendation.reason,
+                    phase=str(recommendation.phase),
+                    predicted_runtime_s=recommendation.predicted_runtime_s,
+                    predicted_runtime_high_s=recommendation.predicted_runtime_high_s,
+                    predicted_cost_usd=recommendation.predicted_cost_usd,
+                    created_at=utc_now(),
+                )
+            )
+        return self.recommendations(recommendation.project, limit=1)[-1]
+
+    def recommendations(self, project: str, *, limit: int | None = None) -> list[Recommendation]:
+        """The project's recommendations, oldest first (the last ``limit`` when given)."""
+        with self._begin() as conn:
+            project_id = _project_id(conn, project)
+            query = (
+                select(tables.recommendation)
+                .where(tables.recommendation.c.project_id == project_id)
+                .order_by(tables.recommendation.c.id.desc())
+            )
+            if limit:
+                query = query.limit(limit)
+            rows = conn.execute(query).mappings().all()
+        return [_recommendation_from_row(project, r) for r in reversed(rows)]
+
+    def latest_recommendation(self, project: str) -> Recommendation | None:
+        found = self.recommendations(project, limit=1)
+        return found[0] if found else None
+
+    # -- plans ------------------------------------------------------------------------------------
+
+    def save_plan(self, dag_id: str, run_id: str, payload: dict) -> None:
+        """Store (or replace, when the planning step is retried) the plan of one DAG run."""
+        with self._begin() as conn:
+            conn.execute(delete(tables.plan).where(tables.plan.c.dag_id == dag_id, tables.plan.c.run_id == run_id))
+            conn.execute(
+                insert(tables.plan).values(
+                    dag_id=dag_id,
+                    run_id=run_id,
+                    status=str(payload.get("status", "unknown")),
+                    makespan_s=payload.get("makespan_s"),
+                    cost_usd=payload.get("cost_usd"),
+                    payload=payload,
+                    created_at=utc_now(),
+                )
+            )
+
+    def get_plan(self, dag_id: str, run_id: str) -> dict | None:
+        with self._begin() as conn:
+            return conn.execute(
+                select(tables.plan.c.payload).where(tables.plan.c.dag_id == dag_id, tables.plan.c.run_id == run_id)
+            ).scalar()
+
+
+def _project_id(conn: Connection, name: str, *, required: bool = True) -> int | None:
+    found = conn.execute(select(tables.project.c.id).where(tables.project.c.name == name)).scalar()
+    if found is None and required:
+        raise NotFoundError(f"no project named {name}", fix="see `agora projects list`")
+    return found
+
+
+def _project_values(p: Project) -> dict:
+    return {
+        "name": p.name,
+        "platform": p.platform,
+        "dag_id": p.dag_id,
+        "task_id": p.task_id,
+        "tags": list(p.tags),
+        "set_point": p.set_point.to_dict(),
+        "allowed": p.allowed.to_dict(),
+        "phase": str(p.phase),
+        "initial_config": p.initial_config.to_dict() if p.initial_config else None,
+        "state": p.state,
+    }
+
+
+def _project_from_row(row) -> Project:
+    return Project(
+        name=row["name"],
+        platform=row["platform"],
+        dag_id=row["dag_id"],
+        task_id=row["task_id"],
+        tags=tuple(row["tags"] or ()),
+        set_point=SetPoint.from_dict(row["set_point"]),
+        allowed=AllowedConfigs.from_dict(row["allowed"]),
+        phase=Phase(row["phase"]),
+        initial_config=ClusterConfig.from_dict(row["initial_config"]) if row["initial_config"] else None,
+        state=dict(row["state"] or {}),
+        created_at=_utc(row["created_at"]),
+        updated_at=_utc(row["updated_at"]),
+    )
+
+
+def _run_values(r: RunRecord) -> dict:
+    return {
+        "run_key": r.run_key,
+        "config": r.config.to_dict(),
+        "runtime_s": r.runtime_s,
+        "cost_usd": r.cost_usd,
+        "status": str(r.status),
+        "failure_reason": str(r.failure_reason) if r.failure_reason else None,
+        "started_at": r.started_at,
+        "ended_at": r.ended_at,
+        "eventlog_uri": r.eventlog_uri,
+        "profile_summary": r.profile_summary,
+        "fingerprint": r.fingerprint,
+        "input_bytes": r.input_bytes,
+    }
+
+
+def _run_from_row(project: str, row) -> RunRecord:
+    return RunRecord(
+        project=project,
+        run_key=row["run_key"],
+        config=ClusterConfig.from_dict(row["config"]),
+        runtime_s=row["runtime_s"],
+        status=RunStatus(row["status"]),
+        cost_usd=row["cost_usd"],
+        failure_reason=FailureReason(row["failure_reason"]) if row["failure_reason"] else None,
+        started_at=_utc(row["started_at"]),
+        ended_at=_utc(row["ended_at"]),
+        eventlog_uri=row["eventlog_uri"],
+        profile_summary=dict(row["profile_summary"] or {}),
+        fingerprint=row["fingerprint"],
+        input_bytes=row["input_bytes"],
+        recorded_at=_utc(row["recorded_at"]),
+    )
+
+
+def _recommendation_from_row(project: str, row) -> Recommendation:
+    return Recommendation(
+        project=project,
+        config=ClusterConfig.from_dict(row["config"]),
+        reason=row["reason"],
+        phase=Phase(row["phase"]),
+        predicted_runtime_s=row["predicted_runtime_s"],
+        predicted_runtime_high_s=row["predicted_runtime_high_s"],
+        predicted_cost_usd=row["predicted_cost_usd"],
+        based_on_run=row["based_on_run"],
+        created_at=_utc(row["created_at"]),
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

@@ -1,0 +1,92 @@
+"""The capacity ledger: order among waiters, expiry, and 16 processes never over capacity."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+import history_workers
+import pytest
+
+from airflow_agora.domain.errors import InvalidInputError
+from airflow_agora.history import HistoryStore
+from airflow_agora.history.engine import make_engine
+from airflow_agora.history.errors import LeaseTimeoutError
+from airflow_agora.history.schema import migrate
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def store(history_url):
+    migrate(make_engine(history_url))
+    return HistoryStore.open(history_url)
+
+
+def test_earliest_planned_start_is_served_first_and_no_one_overtakes_the_head(store):
+    clock = FakeClock()
+    ledger = store.ledger("p", default_capacity_vcpus=16, ttl_s=60, clock=clock)
+    assert ledger.request("big-running", 12, priority=0).granted
+    assert not ledger.request("early", 8, priority=100).granted  # does not fit yet
+    assert not ledger.request("late", 4, priority=200).granted  # would fit, but does not overtake the earlier start
+    assert ledger.request("earliest", 4, priority=50).granted  # an earlier planned start that fits goes first
+    assert [lease.owner for lease in ledger.leases()] == ["big-running", "earliest", "early", "late"]
+    assert ledger.release("big-running")
+    assert ledger.heartbeat("early").granted and ledger.heartbeat("late").granted  # 4 + 8 + 4 <= 16
+    assert not ledger.release("never-asked")
+
+
+def test_a_dead_holders_lease_is_reclaimed_after_its_ttl(store):
+    clock = FakeClock()
+    ledger = store.ledger("p", default_capacity_vcpus=8, ttl_s=60, clock=clock)
+    assert ledger.request("dies", 8, priority=0).granted
+    clock.now += 30
+    assert not ledger.request("waits", 8, priority=1).granted
+    clock.now += 45  # the holder's heartbeat is 75 s old, the waiter's 45 s
+    assert ledger.request("waits", 8, priority=1).granted
+    assert ledger.heartbeat("dies") is None
+
+
+def test_capacity_changes_and_impossible_requests(store):
+    ledger = store.ledger("p", default_capacity_vcpus=8)
+    with pytest.raises(InvalidInputError, match=r"holds 8 .* raise \[agora\] capacity_vcpus"):
+        ledger.request("huge", 9, priority=0)
+    assert ledger.request("a", 8, priority=0).granted
+    assert not ledger.request("b", 4, priority=1).granted
+    ledger.set_capacity(12)
+    assert ledger.capacity_vcpus() == 12 and ledger.heartbeat("b").granted
+    with pytest.raises(LeaseTimeoutError, match="waited"):
+        ledger.acquire("c", 4, priority=2, timeout_s=0.05, poll_s=0.01)
+    assert "c" not in [lease.owner for lease in ledger.leases()]  # a timed-out waiter leaves the queue
+
+
+@pytest.mark.slow
+def test_sixteen_processes_never_exceed_capacity_and_all_are_granted(store, history_url):
+    capacity, workers, cycles = 24.0, 16, 25
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        holds = list(
+            pool.map(
+                history_workers.churn_leases,
+                [history_url] * workers,
+                range(workers),
+                [cycles] * workers,
+                [capacity] * workers,
+                range(workers),
+                timeout=600,
+            )
+        )
+    assert [len(h) for h in holds] == [cycles] * workers  # every request was granted
+    events = sorted((t, +v if kind == 0 else -v) for h in holds for s, e, v in h for t, kind in ((s, 0), (e, 1)))
+    in_use, peak = 0.0, 0.0
+    for _t, delta in sorted(events, key=lambda ev: (ev[0], ev[1])):  # releases first on ties
+        in_use += delta
+        peak = max(peak, in_use)
+    assert peak <= capacity
+    assert peak > capacity / 2  # the processes really did overlap
+    assert store.ledger("churn").leases() == []
