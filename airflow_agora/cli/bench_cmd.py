@@ -31,6 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--catalogue", metavar="FILE", help="instance catalogue override (CSV or JSON)")
     r.add_argument("--json", action="store_true")
     r.set_defaults(handler=run_recommend)
+    c = bsub.add_parser("closed-loop", help="the controller choosing K runs in a row on a measured grid CSV")
+    c.add_argument("grid", type=Path, help="workload,instance_type,nodes,runtime_s,completed,usd_per_node_hour,runs")
+    c.add_argument("--runs", type=int, default=5, help="runs per workload, the first included (default 5)")
+    c.add_argument("--catalogue", metavar="FILE", help="instance catalogue override (CSV or JSON)")
+    c.add_argument("--per-workload", action="store_true", help="also list each workload's runs")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(handler=run_closed_loop_bench)
 
 
 def run_psplib(args: argparse.Namespace) -> int:
@@ -89,4 +96,29 @@ def run_recommend(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=1))
     else:
         print("  ".join(f"{k}={v}" for k, v in summary.items()))
+    return 0
+
+
+def run_closed_loop_bench(args: argparse.Namespace) -> int:
+    from airflow_agora.control.closed_loop_bench import run_closed_loop
+    from airflow_agora.domain.errors import InvalidInputError
+    from airflow_agora.prediction.catalogue import Catalogue
+    from airflow_agora.prediction.grid_bench import load_grid
+
+    if args.runs < 1:
+        raise InvalidInputError(f"--runs must be at least 1, got {args.runs}")
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{done}/{total} workloads", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    summary = run_closed_loop(load_grid(args.grid), Catalogue.load(args.catalogue), args.runs, progress=progress)
+    if not args.per_workload:
+        summary.pop("per_workload")
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    for row in summary.pop("per_workload", []):
+        print(f"{row['workload'][:60]:60}  regret {row['regret_pct']}%  {' -> '.join(row['configs'])}")
+    print("  ".join(f"{k}={v}" for k, v in summary.items()))
     return 0
