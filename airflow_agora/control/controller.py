@@ -90,8 +90,9 @@ def propose(
         raise InvalidInputError("no candidate configurations", fix="widen the project's allowed instance types/workers")
     by_key = {c.key: c for c in candidates}
     if not runs:
-        start = initial or _median_capacity(candidates)
-        return Decision(start, "first run: the configuration as written", Phase.LEARNING)
+        if initial is not None:
+            return Decision(initial, "first run: the configuration as written", Phase.LEARNING)
+        return Decision(_median_capacity(candidates), "first run: the median-capacity candidate", Phase.LEARNING)
     regime, drift, since_drift = current_regime(runs, options)
     last = runs[-1]
     unsafe = unsafe_configs(runs, candidates, last.input_bytes)
@@ -137,7 +138,7 @@ def propose(
         scored.append((c, estimate, c.cost_usd(estimate.runtime_s)))
     near = [
         s for s in scored if current.capacity / options.max_step <= s[0].capacity <= current.capacity * options.max_step
-    ]
+    ] or scored
     choice, why = _choose(near, scored, set_point, seen, phase, model.identified)
     c, estimate, cost = choice
     return Decision(
