@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 
 import history_workers
 import pytest
@@ -144,7 +145,7 @@ def test_recording_the_same_run_twice_is_a_no_op(store):
         input_bytes=10**12,
     )
     stored, created = store.record_run(run)
-    again, created_again = store.record_run(run.__class__(**{**run.__dict__, "runtime_s": 1.0}))
+    again, created_again = store.record_run(replace(run, runtime_s=1.0))
     assert created and not created_again
     assert again == stored and again.runtime_s == 812.5  # the first record stands
     assert stored.to_dict() | {"recorded_at": None} == run.to_dict() | {"recorded_at": None}

@@ -138,23 +138,16 @@ def run_db_check(args: argparse.Namespace) -> int:
 
 
 def _goal_changes(args: argparse.Namespace, project) -> dict:
-    from dataclasses import replace
-
     from airflow_agora.domain.project import AllowedConfigs, SetPoint
 
     changes = {}
-    given = {name: getattr(args, name) for name in ("sla_s", "cost_target_usd") if getattr(args, name) is not UNSET}
-    if given:
-        changes["set_point"] = SetPoint(**(project.set_point.to_dict() | given))
-    allowed = project.allowed
-    if args.instance_types:
-        allowed = replace(allowed, instance_types=tuple(args.instance_types))
-    if args.min_workers is not None:
-        allowed = replace(allowed, min_workers=args.min_workers)
-    if args.max_workers is not None:
-        allowed = replace(allowed, max_workers=args.max_workers)
-    if allowed != project.allowed:
-        changes["allowed"] = AllowedConfigs(allowed.instance_types, allowed.min_workers, allowed.max_workers)
+    goals = {name: getattr(args, name) for name in ("sla_s", "cost_target_usd") if getattr(args, name) is not UNSET}
+    if goals:
+        changes["set_point"] = SetPoint.from_dict(project.set_point.to_dict() | goals)
+    limits = {name: getattr(args, name) for name in ("instance_types", "min_workers", "max_workers")}
+    limits = {name: value for name, value in limits.items() if value is not None}
+    if limits:
+        changes["allowed"] = AllowedConfigs.from_dict(project.allowed.to_dict() | limits)
     return changes
 
 
@@ -208,17 +201,18 @@ def run_projects_show(args: argparse.Namespace) -> int:
     store = _store(args)
     project = store.get_project(args.name)
     runs = store.list_runs(project.name, limit=10)
+    count = store.count_runs(project.name)
     current = store.latest_recommendation(project.name)
     if args.json:
         out = project.to_dict() | {
-            "runs": store.count_runs(project.name),
+            "runs": count,
             "latest_runs": [r.to_dict() for r in runs],
             "recommendation": current.to_dict() if current else None,
         }
         print(json.dumps(out, indent=1))
         return 0
     _print_projects(args, [project], one=True)
-    print(f"runs: {store.count_runs(project.name)}")
+    print(f"runs: {count}")
     if runs:
         print(_runs_table(runs))
     print(f"recommendation: {current.config.label} ({current.reason})" if current else "recommendation: none yet")

@@ -25,12 +25,13 @@ a cost target alone (fastest within it), or none (cheapest).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from airflow_agora.control.run_model import FittedRunModel
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import InvalidInputError
 from airflow_agora.domain.project import FailureReason, Phase, RunRecord, SetPoint
-from airflow_agora.prediction.runtime_prior import NodeSpec, Observation
+from airflow_agora.prediction.runtime_prior import NodeSpec, Observation, PriorEstimate
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,12 @@ class Candidate:
     @property
     def capacity(self) -> float:
         return self.node.capacity(self.nodes)
+
+
+class Scored(NamedTuple):
+    candidate: Candidate
+    estimate: PriorEstimate
+    cost_usd: float
 
 
 @dataclass(frozen=True)
@@ -125,9 +132,10 @@ def propose(
     if not good:
         return Decision(last.config, "re-run to re-learn after drift", phase, drift=drift)
     next_input = expected_next_input(runs)
+    nodes = {c.node.name: c.node for c in candidates}
     model = FittedRunModel(prior_sigma=options.prior_sigma).fit(
         [
-            Observation(_node(r, by_key), r.config.num_workers, _scaled(r.runtime_s, r.input_bytes, next_input))
+            Observation(_node(r, nodes), r.config.num_workers, _scaled(r.runtime_s, r.input_bytes, next_input))
             for r in good
         ]
     )
@@ -135,80 +143,82 @@ def propose(
     scored = []
     for c in allowed:
         estimate = model.predict(c.node, c.nodes)
-        scored.append((c, estimate, c.cost_usd(estimate.runtime_s)))
-    near = [
-        s for s in scored if current.capacity / options.max_step <= s[0].capacity <= current.capacity * options.max_step
-    ] or scored
+        scored.append(Scored(c, estimate, c.cost_usd(estimate.runtime_s)))
+    low, high = current.capacity / options.max_step, current.capacity * options.max_step
+    near = [s for s in scored if low <= s.candidate.capacity <= high] or scored
     choice, why = _choose(near, scored, set_point, seen, phase, model.identified)
-    c, estimate, cost = choice
     return Decision(
-        _config(c, last.config),
+        _config(choice.candidate, last.config),
         why,
         phase,
-        estimate.runtime_s,
-        estimate.runtime_high_s,
-        cost,
+        choice.estimate.runtime_s,
+        choice.estimate.runtime_high_s,
+        choice.cost_usd,
         drift=drift,
         unsafe=tuple(sorted(unsafe)),
     )
 
 
-def _choose(near, scored, set_point: SetPoint, seen: set, phase: Phase, identified: bool):
+def _choose(
+    near: list[Scored], scored: list[Scored], set_point: SetPoint, seen: set, phase: Phase, identified: bool
+) -> tuple[Scored, str]:
+    """The candidate to run next and why: ``near`` are those within a bounded step, ``scored`` all."""
+
+    def cheapest(options: list[Scored]) -> Scored:
+        return min(options, key=lambda s: (s.cost_usd, s.estimate.runtime_s))
+
+    def fastest(options: list[Scored]) -> Scored:
+        return min(options, key=lambda s: (s.estimate.runtime_s, s.cost_usd))
+
     sla, target = set_point.sla_s, set_point.cost_target_usd
     if sla is None and target is not None:
-        within = [s for s in near if s[2] <= target] or [s for s in scored if s[2] <= target]
+        within = [s for s in near if s.cost_usd <= target] or [s for s in scored if s.cost_usd <= target]
         if within:
-            return min(within, key=lambda s: (s[1].runtime_s, s[2])), "fastest predicted within the cost target"
-        return min(scored, key=lambda s: s[2]), "no configuration is predicted within the cost target: the cheapest"
+            return fastest(within), "fastest predicted within the cost target"
+        return cheapest(scored), "no configuration is predicted within the cost target: the cheapest"
     if sla is None:
-        return min(near, key=lambda s: (s[2], s[1].runtime_s)), "cheapest predicted"
-    meeting = [s for s in near if s[1].runtime_s <= sla] or [s for s in scored if s[1].runtime_s <= sla]
+        return cheapest(near), "cheapest predicted"
+    meeting = [s for s in near if s.estimate.runtime_s <= sla] or [s for s in scored if s.estimate.runtime_s <= sla]
     if not meeting:
-        return min(
-            scored, key=lambda s: (s[1].runtime_s, s[2])
-        ), f"no configuration is predicted to meet the {sla:g} s SLA: the fastest"
+        return fastest(scored), f"no configuration is predicted to meet the {sla:g} s SLA: the fastest"
     if phase != Phase.OPTIMIZING:
-        fresh = [s for s in meeting if s[0].key not in seen]
-        met = [s for s in scored if s[0].key in seen and s[1].runtime_s <= sla]
-        incumbent = min((s[2] for s in met), default=float("inf"))
-        cheaper = [s for s in fresh if s[2] < incumbent]
+        fresh = [s for s in meeting if s.candidate.key not in seen]
+        met = [s for s in scored if s.candidate.key in seen and s.estimate.runtime_s <= sla]
+        incumbent = min((s.cost_usd for s in met), default=float("inf"))
+        cheaper = [s for s in fresh if s.cost_usd < incumbent]
         if identified:  # the model has seen how the job scales: explore only where even its high estimate fits
-            cheaper = [s for s in cheaper if s[1].runtime_high_s <= sla]
+            cheaper = [s for s in cheaper if s.estimate.runtime_high_s <= sla]
         if cheaper:
-            return (
-                min(cheaper, key=lambda s: (s[2], s[1].runtime_s)),
-                "explore: cheapest untried configuration predicted to meet the SLA",
-            )
+            return cheapest(cheaper), "explore: cheapest untried configuration predicted to meet the SLA"
         if fresh and not met:
-            return min(fresh, key=lambda s: (s[2], s[1].runtime_s)), "explore: nothing has met the SLA yet"
+            return cheapest(fresh), "explore: nothing has met the SLA yet"
         if fresh and not identified:
-            best = min(met, key=lambda s: s[2])[0]
-            same_type = [s for s in fresh if s[0].node.name == best.node.name] or fresh
+            best = cheapest(met).candidate
+            same_type = [s for s in fresh if s.candidate.node.name == best.node.name] or fresh
             return (
-                min(same_type, key=lambda s: (abs(s[0].capacity - best.capacity), s[2])),
+                min(same_type, key=lambda s: (abs(s.candidate.capacity - best.capacity), s.cost_usd)),
                 "explore: a neighbouring cluster size, to learn how the job scales",
             )
-    safe = [s for s in meeting if s[1].runtime_high_s <= sla]
-    pool = safe or meeting
+    safe = [s for s in meeting if s.estimate.runtime_high_s <= sla]
     note = "" if safe else " (its high estimate exceeds the SLA)"
-    return min(pool, key=lambda s: (s[2], s[1].runtime_s)), f"cheapest predicted to meet the SLA{note}"
+    return cheapest(safe or meeting), f"cheapest predicted to meet the SLA{note}"
 
 
-def current_regime(runs: list[RunRecord], options: ControllerOptions) -> tuple[list[RunRecord], str | None, int]:
+def current_regime(runs: list[RunRecord], options: ControllerOptions) -> tuple[list[RunRecord], str | None, int | None]:
     """The runs that still describe the job, what drift the last run showed (None if none) and how many
-    runs ago the last drift was. A code change or a runtime jump on an unchanged cluster ends the
-    regime (older runs are dropped); input growth keeps it, since runtimes are scaled by input."""
-    start, drift, since = 0, None, len(runs)
+    runs ago the last drift was (None: never). A code change or a runtime jump on an unchanged cluster
+    ends the regime (older runs are dropped); input growth keeps it, since runtimes are scaled by input."""
+    start, reason, last_drift = 0, None, None
     reference_input = runs[0].input_bytes
     for i in range(1, len(runs)):
         reason, cut = _drift(runs[start:i], runs[i], reference_input, options)
         if reason:
-            since = len(runs) - 1 - i
+            last_drift = i
             start = i if cut else start
             reference_input = runs[i].input_bytes
         reference_input = reference_input or runs[i].input_bytes
-        drift = reason if i == len(runs) - 1 else None
-    return runs[start:], drift, since
+    since = None if last_drift is None else len(runs) - 1 - last_drift
+    return runs[start:], reason if since == 0 else None, since
 
 
 def _drift(
@@ -267,8 +277,8 @@ def unsafe_configs(runs: list[RunRecord], candidates: list[Candidate], input_byt
     return unsafe
 
 
-def _phase(good: list[RunRecord], since_drift: int, options: ControllerOptions) -> Phase:
-    if since_drift < options.learning_runs:
+def _phase(good: list[RunRecord], since_drift: int | None, options: ControllerOptions) -> Phase:
+    if since_drift is not None and since_drift < options.learning_runs:
         return Phase.RELEARNING
     return Phase.OPTIMIZING if len(good) >= options.learning_runs else Phase.LEARNING
 
@@ -283,8 +293,8 @@ def _key(config: ClusterConfig) -> tuple[str, int]:
     return (config.instance_type, config.num_workers)
 
 
-def _node(run: RunRecord, by_key: dict) -> NodeSpec:
-    known = next((c.node for k, c in by_key.items() if k[0] == run.config.instance_type), None)
+def _node(run: RunRecord, nodes: dict[str, NodeSpec]) -> NodeSpec:
+    known = nodes.get(run.config.instance_type)
     if known is None:
         raise InvalidInputError(
             f"run {run.run_key} used {run.config.instance_type}, which no candidate has",

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, exc
+from sqlalchemy import Connection, Engine, Insert, Select, Table, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
@@ -50,12 +50,9 @@ def resolve_url(url: str | None = None) -> str:
     return f"sqlite:///{airflow_home() / 'agora_history.db'}"
 
 
-def safe_url(url: str) -> str:
-    """The URL with any password masked, for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except exc.ArgumentError:
-        return "<unparseable URL>"
+def shown_url(engine: Engine) -> str:
+    """The engine's URL with any password masked, for messages and logs."""
+    return engine.url.render_as_string(hide_password=True)
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -71,7 +68,7 @@ def make_engine(url: str | None = None) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})  # the busy timeout
         _configure_sqlite(engine)
         return engine
     try:
@@ -80,7 +77,7 @@ def make_engine(url: str | None = None) -> Engine:
         raise HistoryUnavailableError(
             f"the database driver {err.name} is not installed",
             fix="pip install 'airflow-provider-agora[postgres]' (or the driver your URL names)",
-            url=safe_url(url),
+            url=parsed.render_as_string(hide_password=True),
         ) from None
 
 
@@ -90,7 +87,6 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -103,7 +99,7 @@ def _configure_sqlite(engine: Engine) -> None:
 @contextmanager
 def translated_errors(engine: Engine) -> Iterator[None]:
     """Turn driver errors into :class:`HistoryError` subclasses that say what to do."""
-    where = engine.url.render_as_string(hide_password=True)
+    where = shown_url(engine)
     try:
         yield
     except (exc.OperationalError, exc.ProgrammingError) as err:
@@ -126,6 +122,12 @@ def translated_errors(engine: Engine) -> Iterator[None]:
             "points at it",
             url=where,
         ) from None
+
+
+def for_update(conn: Connection, query: Select) -> Select:
+    """Lock the selected rows until the transaction ends (PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
+    already holds the database lock)."""
+    return query.with_for_update() if conn.dialect.name == "postgresql" else query
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Table) -> Insert:

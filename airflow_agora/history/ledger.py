@@ -15,14 +15,15 @@ the callers' clocks: hosts must agree to well within the lease TTL (NTP does).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from airflow_agora.domain.errors import InvalidInputError
 from airflow_agora.history import tables
-from airflow_agora.history.engine import insert_ignoring_duplicates, translated_errors
+from airflow_agora.history.engine import for_update, insert_ignoring_duplicates, translated_errors
 from airflow_agora.history.errors import LeaseTimeoutError
 
 DEFAULT_POOL = "default"
@@ -58,35 +59,38 @@ class CapacityLedger:
         self.ttl_s = ttl_s
         self.clock = clock
 
-    def set_capacity(self, vcpus: float) -> None:
-        """Change the pool's capacity; waiters are granted at their next ask if it grew."""
-        if vcpus <= 0:
-            raise InvalidInputError(f"capacity must be positive, got {vcpus} vCPUs")
-        with translated_errors(self.engine), self.engine.begin() as conn:
-            self._lock_pool(conn)
-            conn.execute(
-                update(tables.capacity_pool)
-                .where(tables.capacity_pool.c.name == self.pool)
-                .values(capacity_vcpus=vcpus)
-            )
-
-    def capacity_vcpus(self) -> float:
-        with translated_errors(self.engine), self.engine.begin() as conn:
-            return self._lock_pool(conn)
-
-    def request(self, owner: str, vcpus: float, priority: float) -> Lease:
-        """Ask for (or keep, or keep waiting for) a lease; returns whether it is granted now."""
+    @contextmanager
+    def _locked(self) -> Iterator[tuple[Connection, float, float]]:
+        """One transaction holding the pool's lock, expired leases already dropped:
+        yields (connection, capacity in vCPUs, now)."""
         now = self.clock()
         with translated_errors(self.engine), self.engine.begin() as conn:
             capacity = self._lock_pool(conn)
+            conn.execute(delete(tables.lease).where(tables.lease.c.pool == self.pool, tables.lease.c.expires_at < now))
+            yield conn, capacity, now
+
+    def set_capacity(self, vcpus: float) -> None:
+        """Change the pool's capacity; waiters that now fit are granted at once."""
+        if vcpus <= 0:
+            raise InvalidInputError(f"capacity must be positive, got {vcpus} vCPUs")
+        with self._locked() as (conn, _, now):
+            pool = tables.capacity_pool
+            conn.execute(update(pool).where(pool.c.name == self.pool).values(capacity_vcpus=vcpus))
+            self._grant(conn, vcpus, now)
+
+    def capacity_vcpus(self) -> float:
+        with self._locked() as (_, capacity, _now):
+            return capacity
+
+    def request(self, owner: str, vcpus: float, priority: float) -> Lease:
+        """Ask for (or keep, or keep waiting for) a lease; returns whether it is granted now."""
+        with self._locked() as (conn, capacity, now):
             if vcpus > capacity:
                 raise InvalidInputError(
                     f"{owner} asks for {vcpus:g} vCPUs but pool {self.pool} holds {capacity:g}",
                     fix="plan the task on fewer workers or raise [agora] capacity_vcpus",
                 )
-            conn.execute(delete(tables.lease).where(tables.lease.c.pool == self.pool, tables.lease.c.expires_at < now))
-            mine = self._lease(conn, owner)
-            if mine is None:
+            if not self._renew(conn, owner, now):
                 conn.execute(
                     insert(tables.lease).values(
                         pool=self.pool,
@@ -97,33 +101,20 @@ class CapacityLedger:
                         expires_at=now + self.ttl_s,
                     )
                 )
-            else:
-                conn.execute(
-                    update(tables.lease).where(tables.lease.c.id == mine["id"]).values(expires_at=now + self.ttl_s)
-                )
             self._grant(conn, capacity, now)
             return _as_lease(self._lease(conn, owner))
 
     def heartbeat(self, owner: str) -> Lease | None:
         """Renew a lease (granted or waiting); None when it expired or was never requested."""
-        now = self.clock()
-        with translated_errors(self.engine), self.engine.begin() as conn:
-            capacity = self._lock_pool(conn)
-            conn.execute(delete(tables.lease).where(tables.lease.c.pool == self.pool, tables.lease.c.expires_at < now))
-            conn.execute(
-                update(tables.lease)
-                .where(tables.lease.c.pool == self.pool, tables.lease.c.owner == owner)
-                .values(expires_at=now + self.ttl_s)
-            )
+        with self._locked() as (conn, capacity, now):
+            self._renew(conn, owner, now)
             self._grant(conn, capacity, now)
             row = self._lease(conn, owner)
             return _as_lease(row) if row else None
 
     def release(self, owner: str) -> bool:
         """Give the lease back (granted or still waiting); False when there was none."""
-        now = self.clock()
-        with translated_errors(self.engine), self.engine.begin() as conn:
-            capacity = self._lock_pool(conn)
+        with self._locked() as (conn, capacity, now):
             gone = conn.execute(
                 delete(tables.lease).where(tables.lease.c.pool == self.pool, tables.lease.c.owner == owner)
             ).rowcount
@@ -157,9 +148,7 @@ class CapacityLedger:
     def _lock_pool(self, conn: Connection) -> float:
         """Take the pool's lock (creating the pool if needed) and return its capacity."""
         pool = tables.capacity_pool
-        query = select(pool.c.capacity_vcpus).where(pool.c.name == self.pool)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
+        query = for_update(conn, select(pool.c.capacity_vcpus).where(pool.c.name == self.pool))
         capacity = conn.execute(query).scalar()
         if capacity is None:
             conn.execute(
@@ -169,6 +158,13 @@ class CapacityLedger:
             )
             capacity = conn.execute(query).scalar_one()
         return float(capacity)
+
+    def _renew(self, conn: Connection, owner: str, now: float) -> bool:
+        lease = tables.lease
+        renewed = conn.execute(
+            update(lease).where(lease.c.pool == self.pool, lease.c.owner == owner).values(expires_at=now + self.ttl_s)
+        )
+        return renewed.rowcount > 0
 
     def _lease(self, conn: Connection, owner: str):
         return (

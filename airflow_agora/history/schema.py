@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from airflow_agora.history.engine import translated_errors
+from airflow_agora.history.engine import shown_url, translated_errors
 from airflow_agora.history.errors import HistorySchemaError
 from airflow_agora.history.tables import VERSION_TABLE
 
@@ -35,8 +35,8 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def migrate(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
-    """Upgrade to ``revision``; returns (revision before, revision after). Safe to run repeatedly and
-    from several processes at once on PostgreSQL (the upgrade runs in one transaction)."""
+    """Upgrade to ``revision`` in one transaction; returns (revision before, revision after). Safe to
+    run repeatedly."""
     before = current_revision(engine)
     with translated_errors(engine), engine.begin() as connection:
         command.upgrade(_config(connection), revision)
@@ -45,7 +45,7 @@ def migrate(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
 
 def check_schema(engine: Engine) -> None:
     current, head = current_revision(engine), head_revision()
-    where = engine.url.render_as_string(hide_password=True)
+    where = shown_url(engine)
     if current is None:
         raise HistorySchemaError("the agora tables do not exist yet", fix="run `agora db migrate`", url=where)
     if current != head:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.project import (
@@ -28,7 +28,13 @@ from airflow_agora.domain.project import (
     utc_now,
 )
 from airflow_agora.history import schema, tables
-from airflow_agora.history.engine import insert_ignoring_duplicates, make_engine, translated_errors
+from airflow_agora.history.engine import (
+    for_update,
+    insert_ignoring_duplicates,
+    make_engine,
+    shown_url,
+    translated_errors,
+)
 from airflow_agora.history.errors import ConflictError, NotFoundError
 from airflow_agora.history.ledger import DEFAULT_POOL, CapacityLedger
 
@@ -48,7 +54,7 @@ class HistoryStore:
 
     @property
     def url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        return shown_url(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -93,7 +99,8 @@ class HistoryStore:
     def get_project(self, name: str) -> Project:
         found = self.find_project(name)
         if found is None:
-            raise self._not_found(name)
+            with self._begin() as conn:
+                raise _not_found(conn, name)
         return found
 
     def list_projects(
@@ -118,12 +125,10 @@ class HistoryStore:
     def transform_project(self, name: str, change: Callable[[Project], Project]) -> Project:
         """Read, change and write one project atomically (the row stays locked in between)."""
         with self._begin() as conn:
-            query = select(tables.project).where(tables.project.c.name == name)
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update()
+            query = for_update(conn, select(tables.project).where(tables.project.c.name == name))
             row = conn.execute(query).mappings().first()
             if row is None:
-                raise self._not_found(name)
+                raise _not_found(conn, name)
             changed = change(_project_from_row(row))
             if changed.name != name:
                 raise ConflictError(f"project {name} cannot be renamed", fix="create a new project instead")
@@ -137,7 +142,7 @@ class HistoryStore:
     def reset_project(self, name: str) -> Project:
         """Forget what the controller learned (state, recommendations; back to learning). Runs stay."""
         with self._begin() as conn:
-            project_id = _project_id(conn, name) or 0
+            project_id = _project_id(conn, name)
             conn.execute(delete(tables.recommendation).where(tables.recommendation.c.project_id == project_id))
             conn.execute(
                 update(tables.project)
@@ -153,13 +158,6 @@ class HistoryStore:
             for table in (tables.prediction, tables.recommendation, tables.run):
                 conn.execute(delete(table).where(table.c.project_id == project_id))
             conn.execute(delete(tables.project).where(tables.project.c.id == project_id))
-
-    def _not_found(self, name: str) -> NotFoundError:
-        with self._begin() as conn:
-            names = list(conn.execute(select(tables.project.c.name)).scalars())
-        close = difflib.get_close_matches(name, names, n=3)
-        fix = f"did you mean {', '.join(close)}?" if close else "see `agora projects list`"
-        return NotFoundError(f"no project named {name}", fix=fix)
 
     # -- runs -------------------------------------------------------------------------------------
 
@@ -185,12 +183,8 @@ class HistoryStore:
     def list_runs(self, project: str, *, limit: int | None = None) -> list[RunRecord]:
         """The project's runs, oldest first (the last ``limit`` when given)."""
         with self._begin() as conn:
-            project_id = _project_id(conn, project)
-            query = select(tables.run).where(tables.run.c.project_id == project_id).order_by(tables.run.c.id.desc())
-            if limit:
-                query = query.limit(limit)
-            rows = conn.execute(query).mappings().all()
-        return [_run_from_row(project, r) for r in reversed(rows)]
+            rows = _last_rows(conn, tables.run, _project_id(conn, project), limit)
+        return [_run_from_row(project, r) for r in rows]
 
     def count_runs(self, project: str | None = None) -> int:
         query = select(func.count()).select_from(tables.run)
@@ -219,13 +213,8 @@ class HistoryStore:
 
     def latest_prediction(self, project: str) -> dict | None:
         with self._begin() as conn:
-            project_id = _project_id(conn, project)
-            return conn.execute(
-                select(tables.prediction.c.payload)
-                .where(tables.prediction.c.project_id == project_id)
-                .order_by(tables.prediction.c.id.desc())
-                .limit(1)
-            ).scalar()
+            rows = _last_rows(conn, tables.prediction, _project_id(conn, project), 1)
+        return rows[0]["payload"] if rows else None
 
     def add_recommendation(self, recommendation: Recommendation) -> Recommendation:
         with self._begin() as conn:
@@ -248,16 +237,8 @@ class HistoryStore:
     def recommendations(self, project: str, *, limit: int | None = None) -> list[Recommendation]:
         """The project's recommendations, oldest first (the last ``limit`` when given)."""
         with self._begin() as conn:
-            project_id = _project_id(conn, project)
-            query = (
-                select(tables.recommendation)
-                .where(tables.recommendation.c.project_id == project_id)
-                .order_by(tables.recommendation.c.id.desc())
-            )
-            if limit:
-                query = query.limit(limit)
-            rows = conn.execute(query).mappings().all()
-        return [_recommendation_from_row(project, r) for r in reversed(rows)]
+            rows = _last_rows(conn, tables.recommendation, _project_id(conn, project), limit)
+        return [_recommendation_from_row(project, r) for r in rows]
 
     def latest_recommendation(self, project: str) -> Recommendation | None:
         found = self.recommendations(project, limit=1)
@@ -291,8 +272,23 @@ class HistoryStore:
 def _project_id(conn: Connection, name: str, *, required: bool = True) -> int | None:
     found = conn.execute(select(tables.project.c.id).where(tables.project.c.name == name)).scalar()
     if found is None and required:
-        raise NotFoundError(f"no project named {name}", fix="see `agora projects list`")
+        raise _not_found(conn, name)
     return found
+
+
+def _not_found(conn: Connection, name: str) -> NotFoundError:
+    names = list(conn.execute(select(tables.project.c.name)).scalars())
+    close = difflib.get_close_matches(name, names, n=3)
+    fix = f"did you mean {', '.join(close)}?" if close else "see `agora projects list`"
+    return NotFoundError(f"no project named {name}", fix=fix)
+
+
+def _last_rows(conn: Connection, table: Table, project_id: int, limit: int | None) -> list:
+    """A project's rows of ``table``, oldest first: all, or the last ``limit``."""
+    query = select(table).where(table.c.project_id == project_id).order_by(table.c.id.desc())
+    if limit:
+        query = query.limit(limit)
+    return list(reversed(conn.execute(query).mappings().all()))
 
 
 def _project_values(p: Project) -> dict:
