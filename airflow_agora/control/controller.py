@@ -131,21 +131,10 @@ def propose(
 
     if not good:
         return Decision(last.config, "re-run to re-learn after drift", phase, drift=drift)
-    next_input = expected_next_input(runs)
-    nodes = {c.node.name: c.node for c in candidates}
-    model = FittedRunModel(prior_sigma=options.prior_sigma).fit(
-        [
-            Observation(_node(r, nodes), r.config.num_workers, _scaled(r.runtime_s, r.input_bytes, next_input))
-            for r in good
-        ]
-    )
+    model = _fit(good, candidates, expected_next_input(runs), options)
     seen = {_key(r.config) for r in good}
-    scored = []
-    for c in allowed:
-        estimate = model.predict(c.node, c.nodes)
-        scored.append(Scored(c, estimate, c.cost_usd(estimate.runtime_s)))
-    low, high = current.capacity / options.max_step, current.capacity * options.max_step
-    near = [s for s in scored if low <= s.candidate.capacity <= high] or scored
+    scored = _score(model, allowed)
+    near = _near(scored, current, options)
     choice, why = _choose(near, scored, set_point, seen, phase, model.identified)
     return Decision(
         _config(choice.candidate, last.config),
@@ -157,6 +146,53 @@ def propose(
         drift=drift,
         unsafe=tuple(sorted(unsafe)),
     )
+
+
+def planning_choices(
+    runs: list[RunRecord], candidates: list[Candidate], recommended: ClusterConfig, options: ControllerOptions | None = None
+) -> list[Scored]:
+    """What a DAG planner may pick for this project's next run, scored by the calibrated model: while
+    the project learns, only its recommendation (exploration stays the controller's); once it is
+    optimizing, every safe candidate within a bounded step of the recommendation. Empty when the
+    project has no successful run to calibrate on."""
+    options = options or ControllerOptions()
+    regime, _, since_drift = current_regime(runs, options) if runs else ([], None, None)
+    good = [r for r in regime if r.succeeded]
+    if not good:
+        return []
+    unsafe = unsafe_configs(runs, candidates, runs[-1].input_bytes)
+    allowed = [c for c in candidates if c.key not in unsafe]
+    model = _fit(good, candidates, expected_next_input(runs), options)
+    scored = _score(model, allowed)
+    by_key = {s.candidate.key: s for s in scored}
+    recommended_key = _key(recommended)
+    if _phase(good, since_drift, options) != Phase.OPTIMIZING or recommended_key not in by_key:
+        return [by_key[recommended_key]] if recommended_key in by_key else []
+    return _near(scored, by_key[recommended_key].candidate, options)
+
+
+def _fit(good: list[RunRecord], candidates: list[Candidate], next_input: float | None, options) -> FittedRunModel:
+    nodes = {c.node.name: c.node for c in candidates}
+    return FittedRunModel(prior_sigma=options.prior_sigma).fit(
+        [
+            Observation(_node(r, nodes), r.config.num_workers, _scaled(r.runtime_s, r.input_bytes, next_input))
+            for r in good
+        ]
+    )
+
+
+def _score(model: FittedRunModel, candidates: list[Candidate]) -> list[Scored]:
+    out = []
+    for c in candidates:
+        estimate = model.predict(c.node, c.nodes)
+        out.append(Scored(c, estimate, c.cost_usd(estimate.runtime_s)))
+    return out
+
+
+def _near(scored: list[Scored], current: Candidate, options: ControllerOptions) -> list[Scored]:
+    """Those within ``max_step`` of the current capacity (all when none is)."""
+    low, high = current.capacity / options.max_step, current.capacity * options.max_step
+    return [s for s in scored if low <= s.candidate.capacity <= high] or scored
 
 
 def _choose(

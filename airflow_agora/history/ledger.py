@@ -104,10 +104,12 @@ class CapacityLedger:
             self._grant(conn, capacity, now)
             return _as_lease(self._lease(conn, owner))
 
-    def heartbeat(self, owner: str) -> Lease | None:
-        """Renew a lease (granted or waiting); None when it expired or was never requested."""
+    def heartbeat(self, owner: str, *, hold_s: float | None = None) -> Lease | None:
+        """Renew a lease (granted or waiting) for the TTL, or for ``hold_s`` when its holder goes quiet
+        for a known while (a deferred task whose run the triggerer watches); None when it expired or
+        was never requested."""
         with self._locked() as (conn, capacity, now):
-            self._renew(conn, owner, now)
+            self._renew(conn, owner, now, hold_s)
             self._grant(conn, capacity, now)
             row = self._lease(conn, owner)
             return _as_lease(row) if row else None
@@ -159,10 +161,11 @@ class CapacityLedger:
             capacity = conn.execute(query).scalar_one()
         return float(capacity)
 
-    def _renew(self, conn: Connection, owner: str, now: float) -> bool:
+    def _renew(self, conn: Connection, owner: str, now: float, hold_s: float | None = None) -> bool:
         lease = tables.lease
+        expires = now + max(self.ttl_s, hold_s or 0.0)
         renewed = conn.execute(
-            update(lease).where(lease.c.pool == self.pool, lease.c.owner == owner).values(expires_at=now + self.ttl_s)
+            update(lease).where(lease.c.pool == self.pool, lease.c.owner == owner).values(expires_at=expires)
         )
         return renewed.rowcount > 0
 

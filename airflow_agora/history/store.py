@@ -180,6 +180,23 @@ class HistoryStore:
             )
         return _run_from_row(run.project, row), created
 
+    def attach_profile(
+        self, project: str, run_key: str, *, profile_summary: dict, fingerprint: str | None, input_bytes: int | None
+    ) -> RunRecord:
+        """Add what the run's event log says to an already recorded run (logs arrive late)."""
+        with self._begin() as conn:
+            project_id = _project_id(conn, project)
+            where = (tables.run.c.project_id == project_id, tables.run.c.run_key == run_key)
+            changed = conn.execute(
+                update(tables.run)
+                .where(*where)
+                .values(profile_summary=profile_summary, fingerprint=fingerprint, input_bytes=input_bytes)
+            ).rowcount
+            if not changed:
+                raise NotFoundError(f"project {project} has no run {run_key}", fix="see `agora runs list PROJECT`")
+            row = conn.execute(select(tables.run).where(*where)).mappings().one()
+        return _run_from_row(project, row)
+
     def list_runs(self, project: str, *, limit: int | None = None) -> list[RunRecord]:
         """The project's runs, oldest first (the last ``limit`` when given)."""
         with self._begin() as conn:
@@ -261,6 +278,14 @@ class HistoryStore:
                     created_at=utc_now(),
                 )
             )
+
+    def plans_since(self, since: datetime, *, exclude_dag_id: str | None = None) -> list[dict]:
+        """Payloads of plans made at or after ``since`` (other DAGs' plans: capacity they reserve)."""
+        query = select(tables.plan.c.payload).where(tables.plan.c.created_at >= since).order_by(tables.plan.c.id)
+        if exclude_dag_id is not None:
+            query = query.where(tables.plan.c.dag_id != exclude_dag_id)
+        with self._begin() as conn:
+            return list(conn.execute(query).scalars())
 
     def get_plan(self, dag_id: str, run_id: str) -> dict | None:
         with self._begin() as conn:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from airflow_agora.domain.cluster import ClusterConfig
 
 
@@ -42,3 +44,77 @@ def config_from_cluster_spec(spec: dict) -> ClusterConfig:
         or "photon" in str(spec.get("spark_version", "")),
         spot_share=spot_workers / workers if workers else 0.0,
     )
+
+
+def cluster_specs(payload: dict) -> list[dict]:
+    """The cluster specs of a submit payload or job settings, in place: the top-level ``new_cluster``,
+    every task's ``new_cluster`` and every ``job_clusters[].new_cluster``."""
+    specs = [payload["new_cluster"]] if isinstance(payload.get("new_cluster"), dict) else []
+    specs += [t["new_cluster"] for t in payload.get("tasks") or [] if isinstance(t.get("new_cluster"), dict)]
+    specs += [c["new_cluster"] for c in payload.get("job_clusters") or [] if isinstance(c.get("new_cluster"), dict)]
+    return specs
+
+
+def written_config(payload: dict) -> ClusterConfig | None:
+    """The configuration the user wrote (the first job cluster); None when the payload runs on an
+    existing cluster or serverless compute, which Agora does not size."""
+    specs = [s for s in cluster_specs(payload) if s.get("node_type_id")]
+    return config_from_cluster_spec(specs[0]) if specs else None
+
+
+def apply_to_payload(
+    payload: dict, config: ClusterConfig | None, *, log_destination: str | None, tags: dict[str, str]
+) -> dict:
+    """A copy of ``payload`` whose job clusters run ``config`` (fixed workers replace autoscale; node
+    types, engine and spot settings set), deliver event logs to ``log_destination`` (unless the user
+    chose a destination) and carry ``tags``. Everything else the user wrote is kept."""
+    out = copy.deepcopy(payload)
+    for spec in cluster_specs(out):
+        if config is not None:
+            spec.pop("autoscale", None)
+            sizing = new_cluster_spec(config)
+            aws = {**(spec.get("aws_attributes") or {}), **sizing.pop("aws_attributes")}
+            spec.update(sizing, aws_attributes=aws)
+            if not config.photon and spec.get("runtime_engine") is None:
+                spec.pop("runtime_engine", None)
+        if log_destination and not spec.get("cluster_log_conf"):
+            spec["cluster_log_conf"] = {"dbfs": {"destination": log_destination}}
+        spec["custom_tags"] = {**(spec.get("custom_tags") or {}), **tags}
+    return out
+
+
+def log_destination_of(spec: dict) -> str | None:
+    conf = spec.get("cluster_log_conf") or {}
+    for kind in ("dbfs", "s3", "volumes"):
+        if conf.get(kind, {}).get("destination"):
+            return conf[kind]["destination"].rstrip("/")
+    return None
+
+
+def eventlog_location(cluster: dict) -> str | None:
+    """Where Databricks delivers a cluster's Spark event log: ``<destination>/<cluster id>/eventlog``."""
+    destination = log_destination_of(cluster)
+    return f"{destination}/{cluster['cluster_id']}/eventlog" if destination and cluster.get("cluster_id") else None
+
+
+def run_outcome(run: dict) -> tuple[bool, str, float, float]:
+    """From a ``runs/get`` answer: (succeeded, state message, runtime in s, cluster set-up in s).
+    The runtime is the execution time (what the cluster size changes), not queueing or start-up."""
+    state = run.get("state") or {}
+    succeeded = state.get("result_state") == "SUCCESS"
+    message = state.get("state_message") or state.get("result_state") or ""
+    tasks = run.get("tasks") or []
+    execution = run.get("execution_duration") or sum(t.get("execution_duration") or 0 for t in tasks)
+    setup = run.get("setup_duration") or sum(t.get("setup_duration") or 0 for t in tasks)
+    if not execution and run.get("end_time") and run.get("start_time"):
+        execution = run["end_time"] - run["start_time"] - setup
+    return succeeded, message, max(0.0, execution / 1000), max(0.0, setup / 1000)
+
+
+def run_cluster_id(run: dict) -> str | None:
+    """The job cluster of a ``runs/get`` answer (the first task's when the run has several)."""
+    for holder in [run, *(run.get("tasks") or [])]:
+        cluster_id = (holder.get("cluster_instance") or {}).get("cluster_id")
+        if cluster_id:
+            return cluster_id
+    return None

@@ -61,3 +61,19 @@ def with_fragments(answer: dict) -> dict:
     for entry in [*answer["solutions"].values(), *answer.get("pareto", [])]:
         add(entry)
     return answer
+
+
+_FAILURE_PATTERNS = (
+    ("out_of_memory", ("outofmemoryerror", "out of memory", "oom", "exit code 137", "gc overhead limit")),
+    ("lost_executors", ("executorlostfailure", "lost executor", "executor lost", "spot instance", "node lost")),
+    ("timeout", ("timed out", "timeout", "timedout")),
+)
+
+
+def classify_failure(message: str) -> str:
+    """``out_of_memory``, ``lost_executors``, ``timeout`` or ``other`` from a platform's error text."""
+    text = message.lower()
+    for reason, needles in _FAILURE_PATTERNS:
+        if any(n in text for n in needles):
+            return reason
+    return "other"

@@ -21,6 +21,7 @@ cluster report can be rebuilt when none is given. Secrets in properties are neve
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -167,6 +168,18 @@ class ApplicationProfile:
         if self.start_ms is None or self.end_ms is None:
             return 0
         return max(0, self.end_ms - self.start_ms)
+
+    def fingerprint(self) -> str:
+        """The stage structure (stage names with numbers dropped, and their parents' shape) as a short
+        hash: unchanged from run to run of the same code, changed when the code's plan changes."""
+        ids = sorted({sid for sid, _ in self.stages})
+        position = {sid: i for i, sid in enumerate(ids)}
+        shape = []
+        for sid in ids:
+            stage = self.stages.get((sid, 0)) or next(s for (i, _), s in self.stages.items() if i == sid)
+            parents = sorted(position[p] - position[sid] for p in stage.parent_ids if p in position)
+            shape.append(f"{re.sub(r'[0-9]+', '', stage.name)}|{parents}")
+        return hashlib.sha256("\n".join(shape).encode()).hexdigest()[:16]
 
     def executor_cores(self) -> int:
         """Cores of the executors alive at the peak (the driver's only when it is the sole executor,
