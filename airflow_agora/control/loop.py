@@ -49,8 +49,20 @@ def record_and_propose(
         current = store.latest_recommendation(run.project)
         if current is not None:
             return current
-    project = store.get_project(run.project)
-    runs = store.list_runs(run.project)
+    return propose_next(store, run.project, catalogue, rates, options)
+
+
+def propose_next(
+    store: HistoryStore,
+    project_name: str,
+    catalogue: Catalogue,
+    rates: CostRates | None = None,
+    options: ControllerOptions | None = None,
+) -> Recommendation:
+    """Propose from the project's recorded runs (after a new run, or a late event log) and keep it."""
+    project = store.get_project(project_name)
+    runs = store.list_runs(project_name)
+    run = runs[-1]
     candidates = candidates_for(
         project, catalogue, rates or CostRates(), seen_types=tuple(r.config.instance_type for r in runs)
     )

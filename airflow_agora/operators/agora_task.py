@@ -1,0 +1,238 @@
+"""What every Agora operator adds to its upstream operator: the assignment, the capacity lease and
+the advisory recording after the run.
+
+1. **Assignment**: the task's entry in its DAG run's plan (stored by the planning step); else its
+   project's latest recommendation; else the configuration the user wrote.
+2. **Lease**: the assignment's vCPUs from the shared capacity ledger, in planned-start order. When
+   it is not granted at once the task defers to :class:`CapacityLeaseTrigger` (no worker slot held)
+   and resumes in :meth:`agora_resume_after_lease`. While the run is watched in the worker, a thread
+   heartbeats the lease; when the run is watched by the triggerer (``deferrable=True``) the lease is
+   held for the run's planned length plus margin, then expires by itself if nobody releases it.
+3. **After the run** (success, failure or kill): the lease is released, the run recorded and the
+   next configuration proposed. Every Agora step is advisory: a history database that is down, a
+   missing event log or a failed prediction is logged as a warning and never fails the task.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+from airflow_agora.control.dag_planning import DagTask
+from airflow_agora.domain.cluster import ClusterConfig
+from airflow_agora.domain.errors import AgoraError
+from airflow_agora.domain.project import AllowedConfigs
+from airflow_agora.operators.settings import AgoraSettings
+from airflow_agora.prediction.catalogue import Catalogue
+from airflow_agora.triggers.lease import CapacityLeaseTrigger
+
+DEFERRED_HOLD_FACTOR = 3.0
+
+
+@cache
+def catalogue() -> Catalogue:
+    return Catalogue.packaged()
+
+
+def open_store():
+    from airflow_agora.history.store import HistoryStore
+
+    return HistoryStore.open(AgoraSettings.load().sql_alchemy_conn)
+
+
+class AgoraTaskMixin:
+    """Mixed into an upstream operator; the subclass provides :meth:`agora_written_config` and runs
+    the upstream ``execute`` from :meth:`agora_submit`."""
+
+    agora_platform = "databricks"
+
+    def _agora_init(
+        self,
+        *,
+        agora_project: str | None = None,
+        agora_expected_runtime_s: float | None = None,
+        agora_instance_types: list[str] | tuple[str, ...] = (),
+        agora_min_workers: int = 1,
+        agora_max_workers: int = 64,
+        agora_tags: list[str] | tuple[str, ...] = (),
+    ) -> None:
+        self.agora_project = agora_project
+        self.agora_expected_runtime_s = agora_expected_runtime_s
+        self.agora_allowed = AllowedConfigs(tuple(agora_instance_types), agora_min_workers, agora_max_workers)
+        self.agora_tags = tuple(agora_tags)
+
+    # -- what subclasses provide ---------------------------------------------------------------------------
+
+    def agora_written_config(self) -> ClusterConfig | None:
+        raise NotImplementedError
+
+    def agora_submit(self, context, assignment: dict) -> Any:
+        raise NotImplementedError
+
+    # -- shared --------------------------------------------------------------------------------------------
+
+    @property
+    def agora_project_name(self) -> str:
+        return self.agora_project or f"{self.dag_id}.{self.task_id}"  # type: ignore[attr-defined]
+
+    def agora_dag_task(self, upstream: tuple[str, ...]) -> DagTask | None:
+        """This task as the planning step sees it (None when there is no cluster to size)."""
+        written = self.agora_written_config()
+        if written is None:
+            return None
+        return DagTask(
+            self.task_id,  # type: ignore[attr-defined]
+            self.agora_project_name,
+            written,
+            upstream,
+            self.agora_expected_runtime_s,
+            self.agora_allowed,
+            self.agora_tags,
+        )
+
+    def agora_lease_owner(self, context) -> str:
+        ti = context["ti"]
+        return f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{ti.map_index}"
+
+    def agora_assignment(self, context) -> dict:
+        """The configuration to run (see the module docstring), never raising."""
+        written = self.agora_written_config()
+        if written is None:
+            return {"config": None, "source": "no job cluster to size"}
+        out = {"config": written.to_dict(), "source": "as written", "priority": time.time(), "planned_s": None}
+        ti = context["ti"]
+        try:
+            store = open_store()
+            try:
+                entry = ((store.get_plan(ti.dag_id, ti.run_id) or {}).get("tasks") or {}).get(ti.task_id)
+                if entry and entry.get("config"):
+                    out.update(
+                        config=entry["config"],
+                        source="plan",
+                        priority=entry["priority"],
+                        planned_s=entry["end_s"] - entry["start_s"],
+                    )
+                elif store.find_project(self.agora_project_name) is not None:
+                    rec = store.latest_recommendation(self.agora_project_name)
+                    if rec is not None:
+                        config = ClusterConfig.from_dict({**rec.config.to_dict(), "platform": written.platform})
+                        out.update(config=config.to_dict(), source=f"recommendation ({rec.phase})")
+            finally:
+                store.close()
+        except AgoraError as exc:
+            self.log.warning("agora: %s; running the configuration as written", exc)  # type: ignore[attr-defined]
+        config = ClusterConfig.from_dict(out["config"])
+        out["vcpus"] = config.num_workers * catalogue().get(config.instance_type).vcpus
+        self.log.info("agora: running %s (%s)", config.label, out["source"])  # type: ignore[attr-defined]
+        return out
+
+    def execute(self, context) -> Any:
+        assignment = self.agora_assignment(context)
+        self._agora_acquire(context, assignment)
+        return self.agora_submit(context, assignment)
+
+    def agora_resume_after_lease(self, context, event: dict) -> Any:
+        assignment = dict(event.get("payload") or {})
+        if event.get("status") != "granted":
+            self.log.warning("agora: capacity dispatch unavailable (%s); running without a lease",  # type: ignore[attr-defined]
+                             event.get("message"))  # fmt: skip
+            assignment["lease"] = None
+        return self.agora_submit(context, assignment)
+
+    def _agora_acquire(self, context, assignment: dict) -> None:
+        """Return once the lease is granted (or dispatch is unavailable); defer while it is not."""
+        assignment["lease"] = None
+        if not assignment.get("config"):
+            return
+        settings = AgoraSettings.load()
+        owner = self.agora_lease_owner(context)
+        try:
+            store = open_store()
+            try:
+                ledger = store.ledger(default_capacity_vcpus=settings.capacity_vcpus, ttl_s=settings.lease_ttl_s)
+                lease = ledger.request(owner, assignment["vcpus"], assignment["priority"])
+            finally:
+                store.close()
+        except AgoraError as exc:
+            self.log.warning("agora: capacity dispatch unavailable (%s); running without a lease", exc)  # type: ignore[attr-defined]
+            return
+        assignment["lease"] = owner
+        if lease.granted:
+            self.log.info("agora: lease of %g vCPUs granted", assignment["vcpus"])  # type: ignore[attr-defined]
+            return
+        self.log.info("agora: waiting (deferred) for %g vCPUs", assignment["vcpus"])  # type: ignore[attr-defined]
+        self.defer(  # type: ignore[attr-defined]
+            trigger=CapacityLeaseTrigger(
+                owner=owner,
+                vcpus=assignment["vcpus"],
+                priority=assignment["priority"],
+                poll_s=settings.lease_poll_s,
+                ttl_s=settings.lease_ttl_s,
+                capacity_vcpus=settings.capacity_vcpus,
+                payload=assignment,
+            ),
+            method_name="agora_resume_after_lease",
+        )
+
+    @contextmanager
+    def agora_heartbeat(self, assignment: dict):
+        """Keep the lease alive while the worker watches the run."""
+        owner = assignment.get("lease")
+        if not owner:
+            yield
+            return
+        ttl = AgoraSettings.load().lease_ttl_s
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(ttl / 3):
+                self._agora_ledger_call(lambda ledger: ledger.heartbeat(owner))
+
+        thread = threading.Thread(target=beat, name="agora-lease-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
+    def agora_hold_lease_while_deferred(self, assignment: dict) -> None:
+        """The triggerer watches the run: hold the lease for its planned length (times a margin)."""
+        owner = assignment.get("lease")
+        if owner:
+            hold = DEFERRED_HOLD_FACTOR * (assignment.get("planned_s") or AgoraSettings.load().default_runtime_s)
+            self._agora_ledger_call(lambda ledger: ledger.heartbeat(owner, hold_s=hold))
+
+    def agora_upstream_execute(self, context) -> Any:
+        """The upstream operator's own ``execute`` (past this mixin in the MRO)."""
+        return super().execute(context)  # type: ignore[misc]
+
+    def agora_release(self, context) -> None:
+        """Give the lease back (``context`` None: from ``on_kill``, with the owner remembered)."""
+        owner = self.agora_lease_owner(context) if context else getattr(self, "_agora_owner", None)
+        if owner and self._agora_ledger_call(lambda ledger: ledger.release(owner)):
+            self.log.info("agora: lease released")  # type: ignore[attr-defined]
+
+    def _agora_ledger_call(self, call):
+        settings = AgoraSettings.load()
+        try:
+            store = open_store()
+            try:
+                return call(store.ledger(default_capacity_vcpus=settings.capacity_vcpus, ttl_s=settings.lease_ttl_s))
+            finally:
+                store.close()
+        except AgoraError as exc:
+            self.log.warning("agora: capacity ledger unavailable (%s)", exc)  # type: ignore[attr-defined]
+            return None
+
+    def agora_advisory(self, what: str, call) -> Any:
+        """Run an advisory step: any error becomes a warning, never the task's failure."""
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - advisory by contract: the user's task must not fail here
+            self.log.warning("agora: %s skipped (%s: %s); the task's result is unaffected",  # type: ignore[attr-defined]
+                             what, type(exc).__name__, exc)  # fmt: skip
+            return None

@@ -1,0 +1,35 @@
+"""The ``[agora]`` settings as the Airflow side reads them (``airflow.cfg`` or ``AIRFLOW__AGORA__*``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from airflow.configuration import conf
+
+DEFAULT_EVENTLOG_ROOT = "dbfs:/agora/eventlogs"
+
+
+@dataclass(frozen=True)
+class AgoraSettings:
+    sql_alchemy_conn: str | None
+    capacity_vcpus: float
+    planner_time_limit_s: float
+    eventlog_root: str
+    lease_poll_s: float
+    lease_ttl_s: float
+    default_runtime_s: float
+
+    @classmethod
+    def load(cls) -> AgoraSettings:
+        def number(key: str, default: float) -> float:
+            return conf.getfloat("agora", key, fallback=default)
+
+        return cls(
+            sql_alchemy_conn=conf.get("agora", "sql_alchemy_conn", fallback="") or None,
+            capacity_vcpus=number("capacity_vcpus", 256),
+            planner_time_limit_s=number("planner_time_limit_s", 10),
+            eventlog_root=conf.get("agora", "eventlog_root", fallback=DEFAULT_EVENTLOG_ROOT).rstrip("/"),
+            lease_poll_s=number("lease_poll_s", 10),
+            lease_ttl_s=number("lease_ttl_s", 120),
+            default_runtime_s=number("default_runtime_s", 600),
+        )

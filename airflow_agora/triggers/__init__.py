@@ -1,0 +1,1 @@
+"""Triggers of the Agora operators (they run in Airflow's triggerer)."""
