@@ -9,6 +9,13 @@ def get_provider_info() -> dict:
         "name": "Agora",
         "description": "Plans Spark pipelines on Databricks and EMR to meet SLAs at the lowest cloud cost.",
         "versions": ["0.1.0"],
+        "operators": [
+            {
+                "integration-name": "Agora",
+                "python-modules": ["airflow_agora.operators.databricks", "airflow_agora.operators.planning"],
+            }
+        ],
+        "triggers": [{"integration-name": "Agora", "python-modules": ["airflow_agora.triggers.lease"]}],
         "config": {
             "agora": {
                 "description": "Settings of the airflow-agora provider.",
@@ -19,6 +26,41 @@ def get_provider_info() -> dict:
                         "type": "integer",
                         "example": "256",
                         "default": "256",
+                    },
+                    "deadline_alerts": {
+                        "description": "Deadline Alert at the SLA of @agora_dag DAGs (off for dag.test() on 3.3.2).",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "True",
+                        "default": "True",
+                    },
+                    "default_runtime_s": {
+                        "description": "Runtime assumed when planning a task that has neither history nor a hint.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "600",
+                        "default": "600",
+                    },
+                    "eventlog_root": {
+                        "description": "Where Agora clusters deliver Spark event logs (one folder per project).",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "dbfs:/agora/eventlogs",
+                        "default": "dbfs:/agora/eventlogs",
+                    },
+                    "lease_poll_s": {
+                        "description": "Seconds between a waiting task's asks for capacity.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "10",
+                        "default": "10",
+                    },
+                    "lease_ttl_s": {
+                        "description": "Seconds a capacity lease lives without a heartbeat.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "120",
+                        "default": "120",
                     },
                     "planner_time_limit_s": {
                         "description": "Seconds the planner may spend on one plan before returning its best.",

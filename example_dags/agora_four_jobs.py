@@ -50,10 +50,10 @@ def agora_four_jobs():
     index = AgoraDatabricksSubmitRunOperator(
         task_id="index_analysis", agora_expected_runtime_s=240, json=job("index_analysis", "c4.2xlarge", 14)
     )
-    sentiment = AgoraDatabricksSubmitRunOperator(
+    AgoraDatabricksSubmitRunOperator(
         task_id="sentiment_analysis", agora_expected_runtime_s=520, json=job("sentiment_analysis", "m4.2xlarge", 14)
     )
-    airline = AgoraDatabricksSubmitRunOperator(
+    AgoraDatabricksSubmitRunOperator(
         task_id="airline_delay", agora_expected_runtime_s=400, json=job("airline_delay", "c4.2xlarge", 10)
     )
     movies = AgoraDatabricksSubmitRunOperator(

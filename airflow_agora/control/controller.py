@@ -149,7 +149,10 @@ def propose(
 
 
 def planning_choices(
-    runs: list[RunRecord], candidates: list[Candidate], recommended: ClusterConfig, options: ControllerOptions | None = None
+    runs: list[RunRecord],
+    candidates: list[Candidate],
+    recommended: ClusterConfig,
+    options: ControllerOptions | None = None,
 ) -> list[Scored]:
     """What a DAG planner may pick for this project's next run, scored by the calibrated model: while
     the project learns, only its recommendation (exploration stays the controller's); once it is

@@ -17,7 +17,7 @@ plan fits around earlier ones.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from airflow_agora.control.controller import ControllerOptions, planning_choices
@@ -46,7 +46,7 @@ class DagTask:
     written: ClusterConfig
     upstream: tuple[str, ...] = ()
     expected_runtime_s: float | None = None
-    allowed: AllowedConfigs = AllowedConfigs()
+    allowed: AllowedConfigs = field(default_factory=AllowedConfigs)
     tags: tuple[str, ...] = ()
 
 
@@ -86,8 +86,13 @@ def task_modes(
         choices = planning_choices(runs, candidates, base, options)
         if choices:
             modes = [
-                _mode(replace(base, instance_type=s.candidate.node.name, num_workers=s.candidate.nodes),
-                      s.estimate.runtime_s, startup_s, catalogue, rates)  # fmt: skip
+                _mode(
+                    replace(base, instance_type=s.candidate.node.name, num_workers=s.candidate.nodes),
+                    s.estimate.runtime_s,
+                    startup_s,
+                    catalogue,
+                    rates,
+                )
                 for s in choices
             ]
             source = "calibrated model" if len(modes) > 1 else f"recommendation ({project.phase})"

@@ -102,7 +102,8 @@ class AgoraTaskMixin:
         written = self.agora_written_config()
         if written is None:
             return {"config": None, "source": "no job cluster to size"}
-        out = {"config": written.to_dict(), "source": "as written", "priority": time.time(), "planned_s": None}
+        out = {"config": written.to_dict(), "source": "as written", "priority": time.time(), "planned_s": None,
+               "resize": False}  # fmt: skip
         ti = context["ti"]
         try:
             store = open_store()
@@ -112,6 +113,7 @@ class AgoraTaskMixin:
                     out.update(
                         config=entry["config"],
                         source="plan",
+                        resize=True,
                         priority=entry["priority"],
                         planned_s=entry["end_s"] - entry["start_s"],
                     )
@@ -119,7 +121,7 @@ class AgoraTaskMixin:
                     rec = store.latest_recommendation(self.agora_project_name)
                     if rec is not None:
                         config = ClusterConfig.from_dict({**rec.config.to_dict(), "platform": written.platform})
-                        out.update(config=config.to_dict(), source=f"recommendation ({rec.phase})")
+                        out.update(config=config.to_dict(), source=f"recommendation ({rec.phase})", resize=True)
             finally:
                 store.close()
         except AgoraError as exc:
@@ -232,7 +234,7 @@ class AgoraTaskMixin:
         """Run an advisory step: any error becomes a warning, never the task's failure."""
         try:
             return call()
-        except Exception as exc:  # noqa: BLE001 - advisory by contract: the user's task must not fail here
+        except Exception as exc:
             self.log.warning("agora: %s skipped (%s: %s); the task's result is unaffected",  # type: ignore[attr-defined]
                              what, type(exc).__name__, exc)  # fmt: skip
             return None

@@ -71,7 +71,7 @@ class _AgoraDatabricksMixin(AgoraTaskMixin):
         applied = self._agora_applied
         if not applied:
             return payload
-        config = ClusterConfig.from_dict(applied["config"]) if applied.get("config") else None
+        config = ClusterConfig.from_dict(applied["config"]) if applied.get("resize") else None
         return databricks.apply_to_payload(
             payload, config, log_destination=applied.get("log_destination"), tags=applied.get("tags") or {}
         )

@@ -41,7 +41,7 @@ class AgoraPlanOperator(BaseOperator):
         capacity = float(params.get("agora_capacity_vcpus") or settings.capacity_vcpus)
         try:
             store = open_store()
-        except Exception as exc:  # noqa: BLE001 - advisory: the DAG runs as written without a plan
+        except Exception as exc:
             self.log.warning("agora: no plan for this run (%s); tasks run as written", exc)
             return None
         try:
@@ -81,7 +81,7 @@ class AgoraPlanOperator(BaseOperator):
                 try:
                     if attach_log(store, run, reader, catalogue()) is not None:
                         self.log.info("agora: read the late event log of %s", run.run_key)
-                except Exception as exc:  # noqa: BLE001 - advisory
+                except Exception as exc:
                     self.log.warning("agora: late event log of %s not read (%s)", run.run_key, exc)
 
 

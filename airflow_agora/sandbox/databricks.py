@@ -113,6 +113,7 @@ class DatabricksSandbox:
         speedup: float = 100.0,
         startup_s: float = 180.0,
         log_delay_s: float = 0.0,
+        broken_logs: bool = False,
     ) -> None:
         self.folder = Path(folder)
         self.dbfs_root = self.folder / "dbfs"
@@ -123,6 +124,7 @@ class DatabricksSandbox:
         self.speedup = speedup
         self.startup_s = startup_s
         self.log_delay_s = log_delay_s
+        self.broken_logs = broken_logs  # write unreadable logs, as a failed log delivery leaves them
         self._real0 = time.time()
         self._lock = threading.RLock()
         self._ids = itertools.count(1001)
@@ -171,8 +173,13 @@ class DatabricksSandbox:
         """The JSON form of an Airflow ``databricks`` connection to this workspace (for
         ``AIRFLOW_CONN_DATABRICKS_DEFAULT``)."""
         return json.dumps(
-            {"conn_type": "databricks", "host": "127.0.0.1", "port": self.port, "schema": "http",
-             "password": self._token}  # fmt: skip
+            {
+                "conn_type": "databricks",
+                "host": "127.0.0.1",
+                "port": self.port,
+                "schema": "http",
+                "password": self._token,
+            }
         )
 
     def now_ms(self) -> int:
@@ -271,7 +278,9 @@ class DatabricksSandbox:
     def run_now(self, payload: dict) -> int:
         job = self.jobs.get(int(payload.get("job_id", -1)))
         if job is None:
-            raise ApiError(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", f"Job {payload.get('job_id')} does not exist.")
+            raise ApiError(
+                HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", f"Job {payload.get('job_id')} does not exist."
+            )
         settings = copy.deepcopy(job["settings"])
         settings["run_name"] = settings.get("name")
         settings["job_parameters"] = payload.get("job_parameters") or {}
@@ -315,7 +324,9 @@ class DatabricksSandbox:
                 "state": current if not finished else dict(current, life_cycle_state="TERMINATED"),
                 "start_time": run.submitted_ms,
                 "setup_duration": max(0, min(now, first.start_ms) - first.queued_ms),
-                "execution_duration": max(0, min(now, last.finished_ms) - first.start_ms) if now > first.start_ms else 0,
+                "execution_duration": max(0, min(now, last.finished_ms) - first.start_ms)
+                if now > first.start_ms
+                else 0,
                 "cleanup_duration": 0,
                 "end_time": max(t.finished_ms for t in run.tasks) if finished else 0,
                 "tasks": tasks,
@@ -452,7 +463,9 @@ class DatabricksSandbox:
             stage_plan=task.code_version if task.code_version in ("v1", "v2") else "v1",
             failure=task.failure,
         )
-        write_eventlog(self.local_path(destination), cluster, run)
+        path = write_eventlog(self.local_path(destination), cluster, run)
+        if self.broken_logs:
+            path.write_bytes(b"\x00\x9c not an event log \xff" * 64)
 
     # -- jobs ------------------------------------------------------------------------------------------
 
@@ -472,8 +485,14 @@ class DatabricksSandbox:
         with self._lock:
             job = self.jobs.get(int(payload.get("job_id", -1)))
             if job is None:
-                raise ApiError(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", f"Job {payload.get('job_id')} does not exist.")
+                raise ApiError(
+                    HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", f"Job {payload.get('job_id')} does not exist."
+                )
             job["settings"].update(copy.deepcopy(payload.get("new_settings") or {}))
+
+
+def _no_job(payload: dict) -> str:
+    return f"Job {payload.get('job_id')} does not exist."
 
 
 def _task_args(spec: dict, job_params: dict) -> dict[str, str]:
@@ -510,7 +529,7 @@ class _Handler(BaseHTTPRequestHandler):
     sandbox: DatabricksSandbox
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format, *args) -> None:  # noqa: A002 - quiet: the tests and the demo read the API
+    def log_message(self, format, *args) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -524,6 +543,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         url = urlsplit(self.path)
+        self.sandbox.deliver_logs()  # a log due by now is there before anyone looks
         try:
             if self.headers.get("Authorization") != f"Bearer {self.sandbox._token}":
                 raise ApiError(HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED", "Invalid access token.")
@@ -557,8 +577,9 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", "clusters/events"): lambda: ws.cluster_events(str(args.get("cluster_id"))),
             ("GET", "dbfs/get-status"): lambda: self._dbfs_status(args["path"]),
             ("GET", "dbfs/list"): lambda: self._dbfs_list(args["path"]),
-            ("GET", "dbfs/read"): lambda: self._dbfs_read(args["path"], int(args.get("offset", 0)),
-                                                          int(args.get("length", DBFS_READ_MAX))),  # fmt: skip
+            ("GET", "dbfs/read"): lambda: self._dbfs_read(
+                args["path"], int(args.get("offset", 0)), int(args.get("length", DBFS_READ_MAX))
+            ),
         }
         handler = handlers.get(route)
         if handler is None:
@@ -579,7 +600,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _dbfs_status(self, path: str) -> dict:
         local = self.sandbox.local_path(path)
         if not local.exists():
-            raise ApiError(HTTPStatus.NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", f"No file or directory exists on path {path}.")
+            raise ApiError(
+                HTTPStatus.NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", f"No file or directory exists on path {path}."
+            )
         return {"path": path, "is_dir": local.is_dir(), "file_size": 0 if local.is_dir() else local.stat().st_size}
 
     def _dbfs_list(self, path: str) -> dict:

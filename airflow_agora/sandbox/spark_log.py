@@ -104,8 +104,9 @@ def _events(cluster: LoggedCluster, run: LoggedRun):
         host = f"10.0.1.{i + 2}"
         yield {"Event": "SparkListenerExecutorAdded", "Timestamp": start + 500, "Executor ID": str(i),
                "Executor Info": {"Host": host, "Total Cores": cores, "Log Urls": {}}}  # fmt: skip
-        yield {"Event": "SparkListenerBlockManagerAdded", "Block Manager ID": {"Executor ID": str(i), "Host": host,
-               "Port": 40000}, "Maximum Memory": cluster.memory_bytes_per_worker // 2, "Timestamp": start + 600}  # fmt: skip
+        block_manager = {"Executor ID": str(i), "Host": host, "Port": 40000}
+        yield {"Event": "SparkListenerBlockManagerAdded", "Block Manager ID": block_manager,
+               "Maximum Memory": cluster.memory_bytes_per_worker // 2, "Timestamp": start + 600}  # fmt: skip
     now = start + int(run.serial_s * 400)  # 40% of the driver time before the first job
     slots = [(str(i), f"10.0.1.{i + 2}") for i in range(cluster.workers) for _ in range(cores)]
     plan = STAGE_PLANS[run.stage_plan]
@@ -115,7 +116,7 @@ def _events(cluster: LoggedCluster, run: LoggedRun):
            "Stage IDs": [s["Stage ID"] for s in stage_infos], "Properties": {}}  # fmt: skip
     task_id = 0
     failed = False
-    for s, (name, share, waves) in enumerate(plan):
+    for s, (_name, share, waves) in enumerate(plan):
         info = dict(stage_infos[s], **{"Submission Time": now})
         yield {"Event": "SparkListenerStageSubmitted", "Stage Info": info, "Properties": {}}
         wave_ms = run.parallel_s * 1000 * share / (cluster.workers * waves) if cluster.workers else 0

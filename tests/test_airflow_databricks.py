@@ -1,0 +1,108 @@
+"""The Databricks operators and ``@agora_dag`` under real Airflow 3.3 (``dag.test()`` in a child
+process), the upstream hook over HTTP against the sandbox workspace."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from airflow_agora.history.engine import make_engine
+from airflow_agora.history.schema import migrate
+from airflow_agora.history.store import HistoryStore
+from airflow_agora.sandbox.databricks import DatabricksSandbox
+from airflow_agora.sandbox.local_airflow import airflow_env, migrate_airflow
+
+TOKEN = "dapi-sandbox-secret-7f3e"
+HARNESS = Path(__file__).parent / "airflow_harness.py"
+DAGS = Path(__file__).parent / "dags"
+
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("airflow")
+    env = airflow_env(home, dags_folder=DAGS, history_url="sqlite://", databricks_connection=None)
+    migrate_airflow(env)
+    return home
+
+
+def run_dag(airflow_home, tmp_path, *, broken_logs=False, history_url=None, extra_env=None):
+    """Run ``agora_test_pair`` once; returns (result, output, sandbox, history url)."""
+    url = history_url or f"sqlite:///{tmp_path / 'agora.db'}"
+    if history_url is None:
+        migrate(make_engine(url))
+    with DatabricksSandbox(tmp_path / "ws", token=TOKEN, speedup=1000, broken_logs=broken_logs) as ws:
+        env = airflow_env(
+            airflow_home, dags_folder=DAGS, history_url=url, databricks_connection=ws.airflow_connection()
+        )
+        done = subprocess.run(
+            [sys.executable, str(HARNESS), "agora_test_pair", "1"],
+            env={**os.environ, **env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    output = done.stdout + done.stderr
+    results = [json.loads(line[7:]) for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and results, output[-4000:]
+    return results[0], output, ws, url
+
+
+def test_planned_configuration_reaches_the_payload_and_the_run_is_recorded(airflow_home, tmp_path):
+    result, output, ws, url = run_dag(airflow_home, tmp_path)
+    assert result["state"] == "success", output[-3000:]
+    store = HistoryStore.open(url)
+    plan = store.get_plan("agora_test_pair", result["run_id"])
+    assert plan is not None and set(plan["tasks"]) == {"first", "second", "third"}
+    submitted = {s["run_name"]: s for s in ws.submissions}
+    for task_id, entry in plan["tasks"].items():
+        cluster = submitted[task_id]["new_cluster"]
+        assert cluster["node_type_id"] == entry["config"]["instance_type"]
+        assert int(cluster["num_workers"]) == entry["config"]["num_workers"]  # the hook sends numbers as strings
+        assert "autoscale" not in cluster  # the planned size replaces autoscaling
+        assert cluster["cluster_log_conf"]["dbfs"]["destination"].endswith(f"agora_test_pair.{task_id}")
+        assert cluster["custom_tags"]["agora_project"] == f"agora_test_pair.{task_id}"
+        runs = store.list_runs(f"agora_test_pair.{task_id}")
+        assert len(runs) == 1 and runs[0].succeeded
+        assert runs[0].fingerprint and runs[0].profile_summary["tasks"] > 0  # the event log was read
+        assert runs[0].runtime_s > 0 and runs[0].cost_usd > 0
+        assert store.latest_recommendation(f"agora_test_pair.{task_id}") is not None
+        assert store.latest_prediction(f"agora_test_pair.{task_id}") is not None
+    # first >> second: the plan starts second after first ends
+    assert plan["tasks"]["second"]["start_s"] >= plan["tasks"]["first"]["end_s"]
+    assert store.ledger().leases() == []  # every lease was released
+    assert TOKEN not in output
+    assert TOKEN not in json.dumps(ws.submissions)
+    assert TOKEN not in Path(url.removeprefix("sqlite:///")).read_bytes().decode("latin-1")
+
+
+def test_a_failed_run_releases_its_lease_and_is_recorded_with_its_reason(airflow_home, tmp_path):
+    result, _output, _, url = run_dag(airflow_home, tmp_path, extra_env={"AGORA_TEST_FAIL": "out_of_memory"})
+    assert result["tasks"]["second"] == "failed"
+    assert result["tasks"]["first"] == "success" and result["tasks"]["third"] == "success"
+    store = HistoryStore.open(url)
+    assert store.ledger().leases() == []
+    (run,) = store.list_runs("agora_test_pair.second")
+    assert not run.succeeded and run.failure_reason == "out_of_memory"
+
+
+def test_a_history_database_that_is_down_leaves_the_tasks_green(airflow_home, tmp_path):
+    down = "postgresql+psycopg2://agora@127.0.0.1:1/agora"
+    result, output, ws, _ = run_dag(airflow_home, tmp_path, history_url=down)
+    assert result["state"] == "success", output[-3000:]
+    assert "running the configuration as written" in output
+    assert len(ws.submissions) == 3  # the jobs ran, as written
+    assert int(ws.submissions[0]["new_cluster"]["autoscale"]["max_workers"]) in (6, 8)
+
+
+def test_a_broken_event_log_leaves_the_task_green_with_a_warning(airflow_home, tmp_path):
+    result, output, _, url = run_dag(airflow_home, tmp_path, broken_logs=True)
+    assert result["state"] == "success", output[-3000:]
+    assert "event log not readable yet" in output
+    (run,) = HistoryStore.open(url).list_runs("agora_test_pair.first")
+    assert run.succeeded and run.profile_summary.get("log") == "pending" and run.fingerprint is None
