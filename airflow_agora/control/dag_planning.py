@@ -80,7 +80,7 @@ def task_modes(
     runs = store.list_runs(project.name, limit=50)
     recommendation = store.latest_recommendation(project.name)
     base = recommendation.config if recommendation else task.written
-    startup_s = rates.startup_s(_rate_platform(base.platform))
+    startup_s = rates.startup_s(base.platform)
     if runs:
         candidates = candidates_for(project, catalogue, rates, seen_types=tuple(r.config.instance_type for r in runs))
         choices = planning_choices(runs, candidates, base, options)
@@ -104,7 +104,7 @@ def task_modes(
 
 def _mode(config: ClusterConfig, runtime_s: float, startup_s: float, catalogue: Catalogue, rates: CostRates) -> Mode:
     vcpus = config.num_workers * catalogue.get(config.instance_type).vcpus
-    cost = run_cost(_for_rates(config), runtime_s, catalogue, rates, include_startup=True).total_usd
+    cost = run_cost(config, runtime_s, catalogue, rates, include_startup=True).total_usd
     return Mode.of(runtime_s + startup_s, vcpus, cost, config=config)
 
 
@@ -179,11 +179,3 @@ def plan_dag_run(
     }
     store.save_plan(dag_id, run_id, payload)
     return payload
-
-
-def _rate_platform(platform: str) -> str:
-    return {"emr_serverless": "emr-serverless"}.get(platform, platform)
-
-
-def _for_rates(config: ClusterConfig) -> ClusterConfig:
-    return replace(config, platform=_rate_platform(config.platform)) if config.platform != "generic" else config

@@ -32,11 +32,14 @@ from airflow_agora.history.engine import (
     for_update,
     insert_ignoring_duplicates,
     make_engine,
+    resolve_url,
     shown_url,
     translated_errors,
 )
 from airflow_agora.history.errors import ConflictError, NotFoundError
 from airflow_agora.history.ledger import DEFAULT_POOL, CapacityLedger
+
+_SHARED: dict[str, HistoryStore] = {}
 
 
 class HistoryStore:
@@ -50,6 +53,16 @@ class HistoryStore:
         store = cls(make_engine(url))
         if check_schema:
             schema.check_schema(store.engine)
+        return store
+
+    @classmethod
+    def shared(cls, url: str | None = None) -> HistoryStore:
+        """One schema-checked store per database for the whole process (a task, the triggerer), so
+        repeated asks reuse the engine's connections instead of reconnecting and re-checking."""
+        resolved = resolve_url(url)
+        store = _SHARED.get(resolved)
+        if store is None:
+            store = _SHARED[resolved] = cls.open(resolved)
         return store
 
     @property

@@ -38,9 +38,10 @@ def catalogue() -> Catalogue:
 
 
 def open_store():
+    """The process's history store (see ``HistoryStore.shared``); raises while the database is down."""
     from airflow_agora.history.store import HistoryStore
 
-    return HistoryStore.open(AgoraSettings.load().sql_alchemy_conn)
+    return HistoryStore.shared(AgoraSettings.load().sql_alchemy_conn)
 
 
 class AgoraTaskMixin:
@@ -107,23 +108,20 @@ class AgoraTaskMixin:
         ti = context["ti"]
         try:
             store = open_store()
-            try:
-                entry = ((store.get_plan(ti.dag_id, ti.run_id) or {}).get("tasks") or {}).get(ti.task_id)
-                if entry and entry.get("config"):
-                    out.update(
-                        config=entry["config"],
-                        source="plan",
-                        resize=True,
-                        priority=entry["priority"],
-                        planned_s=entry["end_s"] - entry["start_s"],
-                    )
-                elif store.find_project(self.agora_project_name) is not None:
-                    rec = store.latest_recommendation(self.agora_project_name)
-                    if rec is not None:
-                        config = ClusterConfig.from_dict({**rec.config.to_dict(), "platform": written.platform})
-                        out.update(config=config.to_dict(), source=f"recommendation ({rec.phase})", resize=True)
-            finally:
-                store.close()
+            entry = ((store.get_plan(ti.dag_id, ti.run_id) or {}).get("tasks") or {}).get(ti.task_id)
+            if entry and entry.get("config"):
+                out.update(
+                    config=entry["config"],
+                    source="plan",
+                    resize=True,
+                    priority=entry["priority"],
+                    planned_s=entry["end_s"] - entry["start_s"],
+                )
+            elif store.find_project(self.agora_project_name) is not None:
+                rec = store.latest_recommendation(self.agora_project_name)
+                if rec is not None:
+                    config = ClusterConfig.from_dict({**rec.config.to_dict(), "platform": written.platform})
+                    out.update(config=config.to_dict(), source=f"recommendation ({rec.phase})", resize=True)
         except AgoraError as exc:
             self.log.warning("agora: %s; running the configuration as written", exc)  # type: ignore[attr-defined]
         config = ClusterConfig.from_dict(out["config"])
@@ -151,15 +149,11 @@ class AgoraTaskMixin:
             return
         settings = AgoraSettings.load()
         owner = self.agora_lease_owner(context)
-        try:
-            store = open_store()
-            try:
-                ledger = store.ledger(default_capacity_vcpus=settings.capacity_vcpus, ttl_s=settings.lease_ttl_s)
-                lease = ledger.request(owner, assignment["vcpus"], assignment["priority"])
-            finally:
-                store.close()
-        except AgoraError as exc:
-            self.log.warning("agora: capacity dispatch unavailable (%s); running without a lease", exc)  # type: ignore[attr-defined]
+        lease = self._agora_ledger_call(
+            lambda ledger: ledger.request(owner, assignment["vcpus"], assignment["priority"])
+        )
+        if lease is None:
+            self.log.warning("agora: running without a lease")  # type: ignore[attr-defined]
             return
         assignment["lease"] = owner
         if lease.granted:
@@ -208,6 +202,10 @@ class AgoraTaskMixin:
             hold = DEFERRED_HOLD_FACTOR * (assignment.get("planned_s") or AgoraSettings.load().default_runtime_s)
             self._agora_ledger_call(lambda ledger: ledger.heartbeat(owner, hold_s=hold))
 
+    def agora_log_reader(self, run):
+        """A reader of a pending run's late event log (the next planning step calls it); None: cannot."""
+        return None
+
     def agora_upstream_execute(self, context) -> Any:
         """The upstream operator's own ``execute`` (past this mixin in the MRO)."""
         return super().execute(context)  # type: ignore[misc]
@@ -221,11 +219,8 @@ class AgoraTaskMixin:
     def _agora_ledger_call(self, call):
         settings = AgoraSettings.load()
         try:
-            store = open_store()
-            try:
-                return call(store.ledger(default_capacity_vcpus=settings.capacity_vcpus, ttl_s=settings.lease_ttl_s))
-            finally:
-                store.close()
+            ledger = open_store().ledger(default_capacity_vcpus=settings.capacity_vcpus, ttl_s=settings.lease_ttl_s)
+            return call(ledger)
         except AgoraError as exc:
             self.log.warning("agora: capacity ledger unavailable (%s)", exc)  # type: ignore[attr-defined]
             return None

@@ -26,7 +26,6 @@ from airflow_agora.platforms import databricks
 from airflow_agora.prediction.eventlog.stores import DatabricksRestApi
 from airflow_agora.prediction.profile import ApplicationProfile, build_profile
 
-CLUSTER_EVENTS_ENDPOINT = ("POST", "2.1/clusters/events")
 GET_JOB_ENDPOINT = ("GET", "2.2/jobs/get")
 
 
@@ -42,10 +41,6 @@ class DatabricksApi:
 
     def cluster(self, cluster_id: str) -> dict:
         return self.hook._do_api_call(GET_CLUSTER_ENDPOINT, {"cluster_id": cluster_id})
-
-    def cluster_events(self, cluster_id: str) -> list[dict]:
-        answer = self.hook._do_api_call(CLUSTER_EVENTS_ENDPOINT, {"cluster_id": cluster_id, "order": "ASC"})
-        return answer.get("events") or []
 
     def job_settings(self, job_id: int) -> dict:
         return self.hook._do_api_call(GET_JOB_ENDPOINT, {"job_id": job_id}).get("settings") or {}
@@ -137,26 +132,23 @@ class _AgoraDatabricksMixin(AgoraTaskMixin):
         ti = context["ti"]
         dag_task = self.agora_dag_task(())
         store = open_store()
-        try:
-            if dag_task is not None:
-                ensure_projects(store, ti.dag_id, [dag_task])
-            record, recommendation, notes = intake_run(
-                store,
-                project=self.agora_project_name,
-                run_key=f"{self.agora_lease_owner(context)}/try{ti.try_number}",
-                config=config,
-                runtime_s=runtime_s,
-                succeeded=succeeded,
-                message=message,
-                started_at=_when(run.get("start_time")),
-                ended_at=_when(run.get("end_time")),
-                eventlog_uri=databricks.eventlog_location(cluster),
-                read_profile=api.read_profile,
-                pending_marker={"reader": "databricks", "conn_id": self.databricks_conn_id},  # type: ignore[attr-defined]
-                catalogue=catalogue(),
-            )
-        finally:
-            store.close()
+        if dag_task is not None:
+            ensure_projects(store, ti.dag_id, [dag_task])
+        record, recommendation, notes = intake_run(
+            store,
+            project=self.agora_project_name,
+            run_key=f"{self.agora_lease_owner(context)}/try{ti.try_number}",
+            config=config,
+            runtime_s=runtime_s,
+            succeeded=succeeded,
+            message=message,
+            started_at=_when(run.get("start_time")),
+            ended_at=_when(run.get("end_time")),
+            eventlog_uri=databricks.eventlog_location(cluster),
+            read_profile=api.read_profile,
+            pending_marker={"reader": "databricks", "conn_id": self.databricks_conn_id},  # type: ignore[attr-defined]
+            catalogue=catalogue(),
+        )
         for note in notes:
             self.log.warning("agora: %s", note)  # type: ignore[attr-defined]
         self.log.info(  # type: ignore[attr-defined]

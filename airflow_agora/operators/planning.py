@@ -41,10 +41,6 @@ class AgoraPlanOperator(BaseOperator):
         capacity = float(params.get("agora_capacity_vcpus") or settings.capacity_vcpus)
         try:
             store = open_store()
-        except Exception as exc:
-            self.log.warning("agora: no plan for this run (%s); tasks run as written", exc)
-            return None
-        try:
             ensure_projects(store, dag.dag_id, list(tasks.values()))
             self._read_late_logs(store, dag, tasks)
             payload = plan_dag_run(
@@ -57,8 +53,9 @@ class AgoraPlanOperator(BaseOperator):
                 catalogue=catalogue(),
                 time_limit_s=settings.planner_time_limit_s,
             )
-        finally:
-            store.close()
+        except Exception as exc:  # advisory: without a plan the tasks run as written
+            self.log.warning("agora: no plan for this run (%s); tasks run as written", exc)
+            return None
         self.log.info(
             "agora: plan %s, goal %s; makespan %.0f s, cost $%.2f, lower bound %.4g (gap %.2f%%)",
             payload["status"], "met" if payload["goal_met"] else "NOT met", payload["makespan_s"],
@@ -75,7 +72,7 @@ class AgoraPlanOperator(BaseOperator):
         for task_id, spec in tasks.items():
             operator = dag.get_task(task_id)
             for run in pending_runs(store, spec.project):
-                reader = getattr(operator, "agora_log_reader", lambda run: None)(run)
+                reader = operator.agora_log_reader(run)
                 if reader is None:
                     continue
                 try:

@@ -95,7 +95,6 @@ class Run:
     run_type: str
     submitted_ms: int
     tasks: list[TaskRun]
-    spec: dict
     job_parameters: dict = field(default_factory=dict)
 
 
@@ -133,8 +132,6 @@ class DatabricksSandbox:
         self.submissions: list[dict] = []  # every payload received, for tests and the demo
         self._idempotency: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
-        self._ticker: threading.Thread | None = None
-        self._stopping = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -143,12 +140,9 @@ class DatabricksSandbox:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name="databricks-sandbox", daemon=True).start()
-        self._ticker = threading.Thread(target=self._tick, name="databricks-sandbox-logs", daemon=True)
-        self._ticker.start()
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -187,9 +181,6 @@ class DatabricksSandbox:
         real = time.time()
         return int((self._real0 + (real - self._real0) * self.speedup) * 1000)
 
-    def real_seconds(self, virtual_s: float) -> float:
-        return virtual_s / self.speedup
-
     def local_path(self, dbfs_path: str) -> Path:
         """The file behind a ``dbfs:/`` path."""
         rel = PurePosixPath(dbfs_path.removeprefix("dbfs:")).relative_to("/")
@@ -221,7 +212,6 @@ class DatabricksSandbox:
                 run_type,
                 now,
                 tasks,
-                copy.deepcopy(payload),
                 dict(payload.get("job_parameters") or {}),
             )
             if token:
@@ -309,10 +299,9 @@ class DatabricksSandbox:
             now = self.now_ms()
             tasks = [self._task_json(t, now) for t in run.tasks]
             states = [t.state(now) for t in run.tasks]
-            current = next((s for s in states if s.get("result_state") not in ("SUCCESS",)), states[-1])
-            finished = all(s["life_cycle_state"] == "TERMINATED" for s in states)
-            if any(s.get("result_state") in ("FAILED", "CANCELED") for s in states):
-                current, finished = next(s for s in states if s.get("result_state") in ("FAILED", "CANCELED")), True
+            stopped = next((s for s in states if s.get("result_state") in ("FAILED", "CANCELED")), None)
+            current = stopped or next((s for s in states if s["life_cycle_state"] != "TERMINATED"), states[-1])
+            finished = current["life_cycle_state"] == "TERMINATED"
             first, last = run.tasks[0], run.tasks[-1]
             out = {
                 "job_id": run.job_id,
@@ -321,7 +310,7 @@ class DatabricksSandbox:
                 "run_name": run.run_name,
                 "run_type": run.run_type,
                 "run_page_url": f"{self.url}/#job/{run.job_id}/run/{run.run_id}",
-                "state": current if not finished else dict(current, life_cycle_state="TERMINATED"),
+                "state": current,
                 "start_time": run.submitted_ms,
                 "setup_duration": max(0, min(now, first.start_ms) - first.queued_ms),
                 "execution_duration": max(0, min(now, last.finished_ms) - first.start_ms)
@@ -417,12 +406,9 @@ class DatabricksSandbox:
 
     # -- event logs ------------------------------------------------------------------------------------
 
-    def _tick(self) -> None:
-        while not self._stopping.wait(0.05):
-            self.deliver_logs()
-
     def deliver_logs(self) -> None:
-        """Write the event log of every task whose cluster finished at least ``log_delay_s`` ago."""
+        """Write the event log of every task whose cluster finished at least ``log_delay_s`` ago (called
+        before every request is served, so a log that is due is there before anyone looks)."""
         with self._lock:
             now = self.now_ms()
             pending = [t for r in self.runs.values() for t in r.tasks if not t.logged]

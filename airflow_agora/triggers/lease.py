@@ -52,12 +52,8 @@ class CapacityLeaseTrigger(BaseTrigger):
     def _ask(self) -> bool:
         from airflow_agora.history.store import HistoryStore
 
-        store = HistoryStore.open()
-        try:
-            ledger = store.ledger(self.pool, default_capacity_vcpus=self.capacity_vcpus, ttl_s=self.ttl_s)
-            return ledger.request(self.owner, self.vcpus, self.priority).granted
-        finally:
-            store.close()
+        ledger = HistoryStore.shared().ledger(self.pool, default_capacity_vcpus=self.capacity_vcpus, ttl_s=self.ttl_s)
+        return ledger.request(self.owner, self.vcpus, self.priority).granted
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from airflow_agora.domain.errors import AgoraError
