@@ -42,6 +42,29 @@ def test_earliest_planned_start_is_served_first_and_no_one_overtakes_the_head(st
     assert not ledger.release("never-asked")
 
 
+def test_booked_places_keep_the_planned_order_until_claimed_or_expired(store):
+    clock = FakeClock()
+    ledger = store.ledger("p", default_capacity_vcpus=16, ttl_s=60, clock=clock)
+    assert ledger.book("first", 8, priority=0, hold_s=300)
+    assert ledger.book("second", 8, priority=10, hold_s=300)
+    assert not ledger.book("first", 8, priority=0, hold_s=300)  # booked once
+    assert not any(lease.granted for lease in ledger.leases())  # a booking runs nothing
+    # Airflow starts a later-planned task first: it may not take the room booked for earlier ones
+    assert not ledger.request("third", 4, priority=20).granted
+    assert ledger.request("second", 8, priority=10).granted  # fits beside first's booked 8
+    lease = ledger.request("first", 6, priority=0)  # claims its booking, with what it really needs
+    assert lease.granted and lease.claimed and lease.vcpus == 6
+    assert not ledger.heartbeat("third").granted  # 6 + 8 + 4 > 16
+    assert ledger.release("second") and ledger.heartbeat("third").granted
+    # a booking its task never claims (say its upstream failed) stops blocking when it expires
+    assert ledger.book("orphan", 16, priority=30, hold_s=100)
+    assert not ledger.request("after", 2, priority=40).granted
+    clock.now += 101
+    assert ledger.request("first", 6, priority=0).granted and ledger.request("third", 4, priority=20).granted
+    assert ledger.request("after", 2, priority=40).granted
+    assert "orphan" not in {lease.owner for lease in ledger.leases()}
+
+
 def test_a_dead_holders_lease_is_reclaimed_after_its_ttl(store):
     clock = FakeClock()
     ledger = store.ledger("p", default_capacity_vcpus=8, ttl_s=60, clock=clock)

@@ -154,10 +154,12 @@ def planning_choices(
     recommended: ClusterConfig,
     options: ControllerOptions | None = None,
 ) -> list[Scored]:
-    """What a DAG planner may pick for this project's next run, scored by the calibrated model: while
-    the project learns, only its recommendation (exploration stays the controller's); once it is
-    optimizing, every safe candidate within a bounded step of the recommendation. Empty when the
-    project has no successful run to calibrate on."""
+    """What a DAG planner may pick for this project's next run, scored by the calibrated model, so the
+    DAG's goal decides among them. While the project learns: its recommendation (the controller's
+    exploration) and the configurations it already ran well at their observed runtimes, so a DAG
+    whose deadline the exploration would break can keep a known size. Once it is optimizing, also
+    every safe candidate within a bounded step of the last good run's cluster.
+    Empty when the project has no successful run to calibrate on."""
     options = options or ControllerOptions()
     regime, _, since_drift = current_regime(runs, options) if runs else ([], None, None)
     good = [r for r in regime if r.succeeded]
@@ -166,12 +168,12 @@ def planning_choices(
     unsafe = unsafe_configs(runs, candidates, runs[-1].input_bytes)
     allowed = [c for c in candidates if c.key not in unsafe]
     model = _fit(good, candidates, expected_next_input(runs), options)
-    scored = _score(model, allowed)
-    by_key = {s.candidate.key: s for s in scored}
-    recommended_key = _key(recommended)
-    if _phase(good, since_drift, options) != Phase.OPTIMIZING or recommended_key not in by_key:
-        return [by_key[recommended_key]] if recommended_key in by_key else []
-    return _near(scored, by_key[recommended_key].candidate, options)
+    scored = {s.candidate.key: s for s in _score(model, allowed)}
+    keys = [_key(r.config) for r in good] + [_key(recommended)]
+    last = scored.get(_key(good[-1].config))
+    if _phase(good, since_drift, options) == Phase.OPTIMIZING and last is not None:
+        keys += [s.candidate.key for s in _near(list(scored.values()), last.candidate, options)]
+    return [scored[k] for k in dict.fromkeys(keys) if k in scored]
 
 
 def _fit(good: list[RunRecord], candidates: list[Candidate], next_input: float | None, options) -> FittedRunModel:

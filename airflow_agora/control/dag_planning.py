@@ -2,9 +2,10 @@
 histories and the plans other DAGs already hold, a plan stored in history for the tasks to read.
 
 Each task offers the planner the configurations its project's controller allows (see
-:func:`~airflow_agora.control.controller.planning_choices`): while the project learns, only its
-recommendation (or, before any run, the configuration the user wrote); once it is optimizing,
-every safe size within a bounded step, with runtimes from the model calibrated on its own runs.
+:func:`~airflow_agora.control.controller.planning_choices`): while the project learns, its
+recommendation and the sizes it already ran well (before any run, the configuration the user
+wrote); once it is optimizing, every safe size within a bounded step, with runtimes from the model
+calibrated on its own runs.
 A task without history is planned at its written configuration for ``expected_runtime_s``
 (:data:`DEFAULT_RUNTIME_S` unless the task says).
 
@@ -95,7 +96,7 @@ def task_modes(
                 )
                 for s in choices
             ]
-            source = "calibrated model" if len(modes) > 1 else f"recommendation ({project.phase})"
+            source = f"{project.phase}: {len(modes)} size(s) from the calibrated model"
             return modes, source
     runtime = (recommendation and recommendation.predicted_runtime_s) or task.expected_runtime_s or DEFAULT_RUNTIME_S
     source = "recommendation" if recommendation else "as written, no history"

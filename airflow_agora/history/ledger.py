@@ -7,6 +7,11 @@ transaction that holds the pool's lock: it drops leases whose holder stopped hea
 (earliest planned start, then earliest request) while the head of the queue fits. Waiters never
 overtake the head, so a large request is not starved by a stream of small ones.
 
+A plan also *books* its tasks' places in line when it is made (:meth:`CapacityLedger.book`): a
+booked place is not granted (nobody runs on it yet) but keeps its vCPUs free of later-planned
+waiters until its task asks, so tasks start in the planned order even when Airflow starts a
+later-planned one first. A place its task never claims expires at the end of its booking.
+
 The lock is the pool row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
 takes the database lock), so the capacity is never exceeded across processes and hosts. Times are
 the callers' clocks: hosts must agree to well within the lease TTL (NTP does).
@@ -37,6 +42,7 @@ class Lease:
     priority: float
     granted: bool
     expires_at: float
+    claimed: bool = True
 
 
 class CapacityLedger:
@@ -90,7 +96,7 @@ class CapacityLedger:
                     f"{owner} asks for {vcpus:g} vCPUs but pool {self.pool} holds {capacity:g}",
                     fix="plan the task on fewer workers or raise [agora] capacity_vcpus",
                 )
-            if not self._renew(conn, owner, now):
+            if not self._renew(conn, owner, now, claim_vcpus=vcpus):
                 conn.execute(
                     insert(tables.lease).values(
                         pool=self.pool,
@@ -103,6 +109,25 @@ class CapacityLedger:
                 )
             self._grant(conn, capacity, now)
             return _as_lease(self._lease(conn, owner))
+
+    def book(self, owner: str, vcpus: float, priority: float, *, hold_s: float) -> bool:
+        """Book ``owner``'s place in line for ``hold_s`` (see the module docstring) unless it already
+        has a lease or a booking; True when booked now."""
+        with self._locked() as (conn, capacity, now):
+            if self._lease(conn, owner) is not None:
+                return False
+            conn.execute(
+                insert(tables.lease).values(
+                    pool=self.pool,
+                    owner=owner,
+                    vcpus=min(vcpus, capacity),
+                    priority=priority,
+                    requested_at=now,
+                    expires_at=now + hold_s,
+                    claimed=False,
+                )
+            )
+            return True
 
     def heartbeat(self, owner: str, *, hold_s: float | None = None) -> Lease | None:
         """Renew a lease (granted or waiting) for the TTL, or for ``hold_s`` when its holder goes quiet
@@ -161,12 +186,15 @@ class CapacityLedger:
             capacity = conn.execute(query).scalar_one()
         return float(capacity)
 
-    def _renew(self, conn: Connection, owner: str, now: float, hold_s: float | None = None) -> bool:
+    def _renew(
+        self, conn: Connection, owner: str, now: float, hold_s: float | None = None, *, claim_vcpus: float | None = None
+    ) -> bool:
+        """Extend ``owner``'s lease; ``claim_vcpus``: its task asks now, for that many vCPUs."""
         lease = tables.lease
-        expires = now + max(self.ttl_s, hold_s or 0.0)
-        renewed = conn.execute(
-            update(lease).where(lease.c.pool == self.pool, lease.c.owner == owner).values(expires_at=expires)
-        )
+        values: dict = {"expires_at": now + max(self.ttl_s, hold_s or 0.0)}
+        if claim_vcpus is not None:
+            values |= {"claimed": True, "vcpus": claim_vcpus}
+        renewed = conn.execute(update(lease).where(lease.c.pool == self.pool, lease.c.owner == owner).values(values))
         return renewed.rowcount > 0
 
     def _lease(self, conn: Connection, owner: str):
@@ -178,7 +206,7 @@ class CapacityLedger:
 
     def _grant(self, conn: Connection, capacity: float, now: float) -> None:
         rows = conn.execute(
-            select(tables.lease.c.id, tables.lease.c.vcpus, tables.lease.c.granted_at)
+            select(tables.lease.c.id, tables.lease.c.vcpus, tables.lease.c.granted_at, tables.lease.c.claimed)
             .where(tables.lease.c.pool == self.pool)
             .order_by(tables.lease.c.priority, tables.lease.c.requested_at, tables.lease.c.id)
         ).all()
@@ -188,9 +216,14 @@ class CapacityLedger:
                 continue
             if used + r.vcpus > capacity + 1e-9:
                 break
+            if not r.claimed:  # a booked place: keep its room, grant nothing
+                used += r.vcpus
+                continue
             conn.execute(update(tables.lease).where(tables.lease.c.id == r.id).values(granted_at=now))
             used += r.vcpus
 
 
 def _as_lease(row) -> Lease:
-    return Lease(row["owner"], row["vcpus"], row["priority"], row["granted_at"] is not None, row["expires_at"])
+    return Lease(
+        row["owner"], row["vcpus"], row["priority"], row["granted_at"] is not None, row["expires_at"], row["claimed"]
+    )

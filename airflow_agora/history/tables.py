@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 VERSION_TABLE = "agora_alembic_version"
@@ -142,5 +144,6 @@ lease = Table(
     Column("requested_at", Float, nullable=False),
     Column("granted_at", Float),
     Column("expires_at", Float, nullable=False),
+    Column("claimed", Boolean, nullable=False, server_default=true()),
     UniqueConstraint("pool", "owner", name="uq_agora_lease_pool_owner"),
 )

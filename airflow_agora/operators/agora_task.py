@@ -33,6 +33,16 @@ DEFERRED_HOLD_FACTOR = 3.0
 
 
 @cache
+def lease_owner(dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> str:
+    """Who holds a task instance's capacity lease."""
+    return f"{dag_id}/{run_id}/{task_id}/{map_index}"
+
+
+def open_ledger(settings: AgoraSettings):
+    """The shared capacity ledger."""
+    return open_store().ledger(default_capacity_vcpus=settings.capacity_vcpus, ttl_s=settings.lease_ttl_s)
+
+
 def catalogue() -> Catalogue:
     return Catalogue.packaged()
 
@@ -96,7 +106,7 @@ class AgoraTaskMixin:
 
     def agora_lease_owner(self, context) -> str:
         ti = context["ti"]
-        return f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{ti.map_index}"
+        return lease_owner(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
 
     def agora_assignment(self, context) -> dict:
         """The configuration to run (see the module docstring), never raising."""
@@ -219,8 +229,7 @@ class AgoraTaskMixin:
     def _agora_ledger_call(self, call):
         settings = AgoraSettings.load()
         try:
-            ledger = open_store().ledger(default_capacity_vcpus=settings.capacity_vcpus, ttl_s=settings.lease_ttl_s)
-            return call(ledger)
+            return call(open_ledger(settings))
         except AgoraError as exc:
             self.log.warning("agora: capacity ledger unavailable (%s)", exc)  # type: ignore[attr-defined]
             return None

@@ -148,6 +148,7 @@ class _AgoraDatabricksMixin(AgoraTaskMixin):
             read_profile=api.read_profile,
             pending_marker={"reader": "databricks", "conn_id": self.databricks_conn_id},  # type: ignore[attr-defined]
             catalogue=catalogue(),
+            rates=AgoraSettings.load().rates(),
         )
         for note in notes:
             self.log.warning("agora: %s", note)  # type: ignore[attr-defined]

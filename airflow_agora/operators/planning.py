@@ -7,7 +7,7 @@ from airflow.sdk import BaseOperator
 from airflow_agora.control.dag_planning import DagTask, ensure_projects, plan_dag_run
 from airflow_agora.control.run_intake import attach_log, pending_runs
 from airflow_agora.domain.goals import Goals
-from airflow_agora.operators.agora_task import AgoraTaskMixin, catalogue, open_store
+from airflow_agora.operators.agora_task import AgoraTaskMixin, catalogue, lease_owner, open_ledger, open_store
 from airflow_agora.operators.settings import AgoraSettings
 
 PLAN_TASK_ID = "agora_plan"
@@ -41,8 +41,9 @@ class AgoraPlanOperator(BaseOperator):
         capacity = float(params.get("agora_capacity_vcpus") or settings.capacity_vcpus)
         try:
             store = open_store()
+            capacity = self._shared_capacity(capacity, settings)
             ensure_projects(store, dag.dag_id, list(tasks.values()))
-            self._read_late_logs(store, dag, tasks)
+            self._read_late_logs(store, dag, tasks, settings)
             payload = plan_dag_run(
                 store,
                 dag_id=dag.dag_id,
@@ -51,11 +52,19 @@ class AgoraPlanOperator(BaseOperator):
                 goals=goals,
                 capacity_vcpus=capacity,
                 catalogue=catalogue(),
+                rates=settings.rates(),
                 time_limit_s=settings.planner_time_limit_s,
             )
         except Exception as exc:  # advisory: without a plan the tasks run as written
             self.log.warning("agora: no plan for this run (%s); tasks run as written", exc)
             return None
+        try:  # take the planned places in line, so tasks start in the planned order
+            ledger = open_ledger(settings)
+            for task_id, entry in payload["tasks"].items():
+                owner = lease_owner(dag.dag_id, ti.run_id, task_id)
+                ledger.book(owner, entry["vcpus"], entry["priority"], hold_s=entry["end_s"] + settings.lease_ttl_s)
+        except Exception as exc:
+            self.log.warning("agora: planned start order not booked (%s); tasks start as capacity frees", exc)
         self.log.info(
             "agora: plan %s, goal %s; makespan %.0f s, cost $%.2f, lower bound %.4g (gap %.2f%%)",
             payload["status"], "met" if payload["goal_met"] else "NOT met", payload["makespan_s"],
@@ -68,7 +77,20 @@ class AgoraPlanOperator(BaseOperator):
             self.log.warning("agora: %s", line)
         return {k: payload[k] for k in ("status", "goal_met", "makespan_s", "cost_usd", "gap_pct")}
 
-    def _read_late_logs(self, store, dag, tasks: dict[str, DagTask]) -> None:
+    def _shared_capacity(self, capacity: float, settings: AgoraSettings) -> float:
+        """The capacity to plan against: the DAG's, within the shared pool the leases draw on (whose
+        size follows ``[agora] capacity_vcpus``)."""
+        ledger = open_ledger(settings)
+        if ledger.capacity_vcpus() != settings.capacity_vcpus:
+            ledger.set_capacity(settings.capacity_vcpus)
+        if capacity > settings.capacity_vcpus:
+            self.log.warning(
+                "agora: the DAG asks for %g vCPUs but the shared pool holds %g; planning against the pool "
+                "(raise [agora] capacity_vcpus if the cluster capacity is larger)", capacity, settings.capacity_vcpus,
+            )  # fmt: skip
+        return min(capacity, settings.capacity_vcpus)
+
+    def _read_late_logs(self, store, dag, tasks: dict[str, DagTask], settings: AgoraSettings) -> None:
         for task_id, spec in tasks.items():
             operator = dag.get_task(task_id)
             for run in pending_runs(store, spec.project):
@@ -76,7 +98,7 @@ class AgoraPlanOperator(BaseOperator):
                 if reader is None:
                     continue
                 try:
-                    if attach_log(store, run, reader, catalogue()) is not None:
+                    if attach_log(store, run, reader, catalogue(), settings.rates()) is not None:
                         self.log.info("agora: read the late event log of %s", run.run_key)
                 except Exception as exc:
                     self.log.warning("agora: late event log of %s not read (%s)", run.run_key, exc)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from airflow.configuration import conf
 
+from airflow_agora.prediction.cost import CostRates
+
 DEFAULT_EVENTLOG_ROOT = "dbfs:/agora/eventlogs"
 
 
@@ -18,6 +20,17 @@ class AgoraSettings:
     lease_poll_s: float
     lease_ttl_s: float
     default_runtime_s: float
+    cluster_startup_s: float | None
+
+    def rates(self) -> CostRates:
+        """The cost rates; ``cluster_startup_s``, when set, is every platform's cluster start-up
+        (e.g. clusters from a warm instance pool start in seconds, not minutes)."""
+        if self.cluster_startup_s is None:
+            return CostRates()
+        startup = self.cluster_startup_s
+        return CostRates().with_overrides(
+            databricks_startup_s=startup, emr_startup_s=startup, emr_serverless_startup_s=startup
+        )
 
     @classmethod
     def load(cls) -> AgoraSettings:
@@ -32,4 +45,5 @@ class AgoraSettings:
             lease_poll_s=number("lease_poll_s", 10),
             lease_ttl_s=number("lease_ttl_s", 120),
             default_runtime_s=number("default_runtime_s", 600),
+            cluster_startup_s=conf.getfloat("agora", "cluster_startup_s", fallback=None),
         )

@@ -242,7 +242,7 @@ class DatabricksSandbox:
         runtime = self.workloads.runtime_s(workload, node, int(workers), vcpus) * scale
         runtime *= 1.1 if version != "v1" else 1.0
         curve = self.workloads.curve(workload, node)
-        serial_share = curve.serial_s / curve.runtime_s(int(workers)) if curve else 0.2
+        serial_share = min(0.9, curve.serial_s / curve.runtime_s(int(workers))) if curve else 0.2
         serial = runtime * serial_share
         failure = FAILURES.get(args.get("fail", ""), args.get("fail")) if args.get("fail") else None
         if failure:  # the job dies half-way

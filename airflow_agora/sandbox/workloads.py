@@ -1,10 +1,13 @@
-"""How long a sandbox job runs on a given cluster: Amdahl curves ``serial_s + parallel_s / workers``
-fitted per instance type to measured runtime-vs-workers points.
+"""How long a sandbox job runs on a given cluster: measured runtime-vs-workers points per instance
+type, interpolated, with an Amdahl curve ``serial_s + parallel_s / workers`` beyond them.
 
 The points come from a workflow file's ``curves`` (the shipped ``four_jobs`` file carries CherryPick
-measurements), so the sandbox's jobs behave like the real jobs they stand for. A type without a
-curve borrows the curve of the measured type nearest in vCPUs per node, with its parallel part
-scaled by the vCPU ratio; a job the model does not know runs the ``default`` workload.
+measurements), so the sandbox's jobs behave like the real jobs they stand for, including the
+non-Amdahl ones (a job that spills on a small cluster). Between measured worker counts the runtime
+is interpolated linearly in ``1/workers``; outside them the nearest measured point is scaled by the
+Amdahl curve fitted to all points. A type without a curve borrows the curve of the measured type
+nearest in vCPUs per node at the same total vCPUs; a job the model does not know runs the
+``default`` workload.
 """
 
 from __future__ import annotations
@@ -47,21 +50,51 @@ class Amdahl:
 
 
 @dataclass(frozen=True)
-class WorkloadModel:
-    """Per workload, per instance type, its Amdahl curve."""
+class MeasuredCurve:
+    """Measured ``runtime_s_by_workers`` of one instance type and the Amdahl curve fitted to them."""
 
-    curves: dict[str, dict[str, Amdahl]]
+    points: dict[int, float]
+    vcpus_per_worker: int
+
+    @property
+    def amdahl(self) -> Amdahl:
+        return Amdahl.fit(self.points, self.vcpus_per_worker)
+
+    @property
+    def serial_s(self) -> float:
+        return self.amdahl.serial_s
+
+    def runtime_s(self, workers: float) -> float:
+        workers = max(1.0, workers)
+        counts = sorted(self.points)
+        if workers <= counts[0] or workers >= counts[-1]:
+            edge = counts[0] if workers <= counts[0] else counts[-1]
+            fit = self.amdahl
+            scale = fit.runtime_s(workers) / fit.runtime_s(edge) if fit.runtime_s(edge) > 0 else 1.0
+            return self.points[edge] * scale
+        high = next(c for c in counts if c >= workers)
+        low = max(c for c in counts if c <= workers)
+        if high == low:
+            return self.points[low]
+        share = (1 / low - 1 / workers) / (1 / low - 1 / high)
+        return self.points[low] + share * (self.points[high] - self.points[low])
+
+
+@dataclass(frozen=True)
+class WorkloadModel:
+    """Per workload, per instance type, its measured curve."""
+
+    curves: dict[str, dict[str, MeasuredCurve]]
 
     def runtime_s(self, workload: str, instance_type: str, workers: int, vcpus_per_node: int) -> float:
         by_type = self.curves.get(workload) or self.curves[DEFAULT_WORKLOAD]
         curve = by_type.get(instance_type)
-        if curve is None:
-            nearest = min(by_type.values(), key=lambda c: abs(c.vcpus_per_worker - vcpus_per_node))
-            scale = nearest.vcpus_per_worker / max(1, vcpus_per_node)
-            curve = Amdahl(nearest.serial_s, nearest.parallel_s * scale, vcpus_per_node)
-        return curve.runtime_s(workers)
+        if curve is not None:
+            return curve.runtime_s(workers)
+        nearest = min(by_type.values(), key=lambda c: abs(c.vcpus_per_worker - vcpus_per_node))
+        return nearest.runtime_s(workers * vcpus_per_node / nearest.vcpus_per_worker)
 
-    def curve(self, workload: str, instance_type: str) -> Amdahl | None:
+    def curve(self, workload: str, instance_type: str) -> MeasuredCurve | None:
         return (self.curves.get(workload) or {}).get(instance_type)
 
     def knows(self, workload: str) -> bool:
@@ -76,10 +109,10 @@ class WorkloadModel:
             raise InvalidInputError(
                 "no task with runtime curves", where=where, fix="give a workflow file whose tasks have 'curves'"
             )
-        curves: dict[str, dict[str, Amdahl]] = {}
+        curves: dict[str, dict[str, MeasuredCurve]] = {}
         for task in tasks:
             curves[task["task_id"]] = {
-                c["instance_type"]: Amdahl.fit(
+                c["instance_type"]: MeasuredCurve(
                     {int(w): float(t) for w, t in c["runtime_s_by_workers"].items()}, int(c["vcpus_per_worker"])
                 )
                 for c in task["curves"]
