@@ -21,7 +21,7 @@ def get_provider_info() -> dict:
                 "description": "Settings of the airflow-agora provider.",
                 "options": {
                     "capacity_vcpus": {
-                        "description": "vCPUs shared by every Agora DAG (the capacity plans must fit under).",
+                        "description": "vCPUs of the pool every Agora DAG's leases draw on; a DAG's own capacity_vcpus is planned within it.",
                         "version_added": "0.1.0",
                         "type": "integer",
                         "example": "256",
@@ -33,6 +33,14 @@ def get_provider_info() -> dict:
                         "type": "boolean",
                         "example": "True",
                         "default": "True",
+                    },
+                    "cluster_startup_s": {
+                        "description": "Cluster start-up in seconds, billed and planned before every run "
+                        "(unset: each platform's typical start-up; set it low for warm instance pools).",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "30",
+                        "default": "",
                     },
                     "default_runtime_s": {
                         "description": "Runtime assumed when planning a task that has neither history nor a hint.",

@@ -48,8 +48,9 @@ POSTGRES_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh PostgreSQL database on the local server for this test session, dropped afterwards.
+def new_postgres_database():
+    """Creates fresh PostgreSQL databases on the local server (``new_postgres_database()`` returns the
+    URL of one), dropped at the end of the session.
 
     CI has the server (DESIGN.md §5), so an unreachable one fails the tests rather than skipping them.
     """
@@ -59,13 +60,26 @@ def postgres_url():
     from sqlalchemy import create_engine, text
 
     admin = create_engine(os.environ.get("AGORA_TEST_POSTGRES_URL", POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT")
-    name = f"agora_test_{uuid.uuid4().hex[:10]}"
+    names = []
+
+    def create() -> str:
+        name = f"agora_test_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        names.append(name)
+        return admin.url.set(database=name).render_as_string(hide_password=False)
+
+    yield create
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield admin.url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        for name in names:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(new_postgres_database):
+    """A fresh PostgreSQL database for this test session."""
+    return new_postgres_database()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

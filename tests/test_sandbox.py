@@ -11,6 +11,7 @@ from airflow_agora.platforms import databricks
 from airflow_agora.prediction.eventlog.stores import DatabricksRestApi
 from airflow_agora.prediction.profile import build_profile
 from airflow_agora.sandbox.databricks import DatabricksSandbox
+from airflow_agora.sandbox.workloads import WorkloadModel
 
 TOKEN = "tok-sandbox"
 JOB = {
@@ -93,3 +94,30 @@ def test_run_now_runs_the_job_as_updated(ws):
     cluster = call(ws, "GET", "clusters/get", cluster_id=databricks.run_cluster_id(run))
     assert (cluster["node_type_id"], int(cluster["num_workers"])) == ("m4.2xlarge", 6)
     assert cluster["custom_tags"] == {"agora_project": "nightly.index"}
+
+
+def test_cluster_clock_replay_keeps_order_dependencies_and_capacity():
+    from airflow_agora.sandbox.cluster_clock import ObservedRun, replay
+
+    runs = [
+        ObservedRun("a", order=1, duration_s=100, vcpus=64),
+        ObservedRun("b", order=2, duration_s=50, vcpus=64),
+        ObservedRun("c", order=3, duration_s=30, vcpus=64),  # no room beside a and b: waits for b
+        ObservedRun("d", order=4, duration_s=10, vcpus=16),  # after a (its upstream), not before c started
+    ]
+    times = replay(runs, {"d": ("a",)}, capacity_vcpus=160)
+    assert times == {"a": (0, 100), "b": (0, 50), "c": (50, 80), "d": (100, 110)}
+    # a run larger than the capacity waits until the capacity is empty
+    assert replay([ObservedRun("x", 1, 10, 100), ObservedRun("y", 2, 10, 500)], {}, 160)["y"] == (10, 20)
+
+
+def test_measured_curves_interpolate_between_points_and_extrapolate_beyond():
+    model = WorkloadModel.load()
+    at = lambda workers: model.runtime_s("sentiment_analysis", "m4.2xlarge", workers, 8)  # noqa: E731
+    assert at(10) == pytest.approx(518.21) and at(14) == pytest.approx(500.51)  # measured points exactly
+    assert 518.21 < at(8) < 1427.25  # between 6 and 10 workers
+    assert at(20) < at(14) and at(2) > at(4)  # Amdahl beyond the points
+    # a type without measurements borrows the nearest type's curve at the same total vCPUs
+    assert model.runtime_s("index_analysis", "c5.4xlarge", 4, 16) == pytest.approx(
+        model.runtime_s("index_analysis", "c4.2xlarge", 8, 8)
+    )

@@ -31,15 +31,15 @@ class AgoraPlanOperator(BaseOperator):
         if not tasks:
             self.log.info("agora: no Agora task with a job cluster in this DAG: nothing to plan")
             return None
-        settings = AgoraSettings.load()
-        sla = params.get("agora_sla_s")
-        goals = Goals(
-            objective=params.get("agora_objective") or "cost",
-            deadline_s=float(sla) if sla else None,
-            budget_usd=params.get("agora_budget_usd") or None,
-        )
-        capacity = float(params.get("agora_capacity_vcpus") or settings.capacity_vcpus)
         try:
+            settings = AgoraSettings.load()
+            sla = params.get("agora_sla_s")
+            goals = Goals(
+                objective=params.get("agora_objective") or "cost",
+                deadline_s=float(sla) if sla else None,
+                budget_usd=params.get("agora_budget_usd") or None,
+            )
+            capacity = float(params.get("agora_capacity_vcpus") or settings.capacity_vcpus)
             store = open_store()
             capacity = self._shared_capacity(capacity, settings)
             ensure_projects(store, dag.dag_id, list(tasks.values()))

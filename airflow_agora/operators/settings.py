@@ -45,5 +45,9 @@ class AgoraSettings:
             lease_poll_s=number("lease_poll_s", 10),
             lease_ttl_s=number("lease_ttl_s", 120),
             default_runtime_s=number("default_runtime_s", 600),
-            cluster_startup_s=conf.getfloat("agora", "cluster_startup_s", fallback=None),
+            cluster_startup_s=_optional_float(conf.get("agora", "cluster_startup_s", fallback="")),
         )
+
+
+def _optional_float(text: str | None) -> float | None:
+    return float(text) if text not in (None, "") else None

@@ -22,14 +22,22 @@ import httpx
 REPO_EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 
 
-def airflow_env(home: Path, *, dags_folder: Path, history_url: str, databricks_connection: str | None) -> dict:
-    """Environment for an Airflow in ``home`` (SQLite metadata) using history database ``history_url``."""
+def airflow_env(
+    home: Path,
+    *,
+    dags_folder: Path,
+    history_url: str,
+    databricks_connection: str | None,
+    metadata_url: str | None = None,
+) -> dict:
+    """Environment for an Airflow in ``home`` using history database ``history_url``; Airflow's own
+    metadata database is ``metadata_url`` (default: a SQLite file in ``home``)."""
     home.mkdir(parents=True, exist_ok=True)
     env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url or f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "AGORA_SQL_ALCHEMY_CONN": history_url,
