@@ -21,7 +21,8 @@ def get_provider_info() -> dict:
                 "description": "Settings of the airflow-agora provider.",
                 "options": {
                     "capacity_vcpus": {
-                        "description": "vCPUs of the pool every Agora DAG's leases draw on; a DAG's own capacity_vcpus is planned within it.",
+                        "description": "vCPUs of the pool every Agora DAG's leases draw on; "
+                        "a DAG's own capacity_vcpus is planned within it.",
                         "version_added": "0.1.0",
                         "type": "integer",
                         "example": "256",
