@@ -103,3 +103,12 @@ def test_console_script_installed():
     exe = shutil.which("agora") or str(__import__("pathlib").Path(sys.executable).parent / "agora")
     result = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True)
     assert "plan" in result.stdout
+
+
+def test_demo_refuses_a_folder_it_did_not_make_and_bad_run_counts(capsys, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    code, _, err = run(capsys, "demo", "--workdir", str(tmp_path))
+    assert code == 2 and "not an earlier demo folder" in err
+    assert (tmp_path / "notes.txt").read_text() == "mine"  # nothing was removed
+    code, _, err = run(capsys, "demo", "--runs", "0")
+    assert code == 2 and "--runs" in err

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from airflow_agora.domain.cluster import ClusterConfig
+from airflow_agora.domain.errors import InvalidInputError
 from airflow_agora.history.engine import make_engine
 from airflow_agora.history.schema import migrate
 from airflow_agora.history.store import HistoryStore
@@ -38,6 +39,7 @@ CAPACITY_VCPUS = 160.0
 STARTUP_S = 20.0  # clusters from a warm instance pool
 SPEEDUP = 200.0
 TOKEN = "dapi-agora-demo-sandbox"
+MARKER = ".agora-demo"  # marks a folder the demo may empty
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,14 @@ def run_demo(*, runs: int = 5, workdir: Path | None = None, say: Callable[[str],
     """Run the demo (see the module docstring); ``say`` receives the report line by line."""
     keep = workdir is not None
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="agora-demo-"))
-    if keep and root.exists():
+    if keep and root.exists() and any(root.iterdir()):
+        if not (root / MARKER).exists():
+            raise InvalidInputError(
+                f"{root} is not empty and not an earlier demo folder", fix="give a new folder to --workdir"
+            )
         shutil.rmtree(root)  # every demo starts from a new install
     root.mkdir(parents=True, exist_ok=True)
+    (root / MARKER).touch()
     began = time.monotonic()
     try:
         return _demo(root, runs, say, began)
