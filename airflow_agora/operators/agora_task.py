@@ -32,7 +32,6 @@ from airflow_agora.triggers.lease import CapacityLeaseTrigger
 DEFERRED_HOLD_FACTOR = 3.0
 
 
-@cache
 def lease_owner(dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> str:
     """Who holds a task instance's capacity lease."""
     return f"{dag_id}/{run_id}/{task_id}/{map_index}"
@@ -43,6 +42,7 @@ def open_ledger(settings: AgoraSettings):
     return open_store().ledger(default_capacity_vcpus=settings.capacity_vcpus, ttl_s=settings.lease_ttl_s)
 
 
+@cache
 def catalogue() -> Catalogue:
     return Catalogue.packaged()
 
