@@ -41,7 +41,8 @@ class AgoraPlanOperator(BaseOperator):
             )
             capacity = float(params.get("agora_capacity_vcpus") or settings.capacity_vcpus)
             store = open_store()
-            capacity = self._shared_capacity(capacity, settings)
+            ledger = open_ledger(settings)
+            capacity = self._shared_capacity(ledger, capacity, settings)
             ensure_projects(store, dag.dag_id, list(tasks.values()))
             self._read_late_logs(store, dag, tasks, settings)
             payload = plan_dag_run(
@@ -59,7 +60,6 @@ class AgoraPlanOperator(BaseOperator):
             self.log.warning("agora: no plan for this run (%s); tasks run as written", exc)
             return None
         try:  # take the planned places in line, so tasks start in the planned order
-            ledger = open_ledger(settings)
             for task_id, entry in payload["tasks"].items():
                 owner = lease_owner(dag.dag_id, ti.run_id, task_id)
                 ledger.book(owner, entry["vcpus"], entry["priority"], hold_s=entry["end_s"] + settings.lease_ttl_s)
@@ -77,10 +77,9 @@ class AgoraPlanOperator(BaseOperator):
             self.log.warning("agora: %s", line)
         return {k: payload[k] for k in ("status", "goal_met", "makespan_s", "cost_usd", "gap_pct")}
 
-    def _shared_capacity(self, capacity: float, settings: AgoraSettings) -> float:
+    def _shared_capacity(self, ledger, capacity: float, settings: AgoraSettings) -> float:
         """The capacity to plan against: the DAG's, within the shared pool the leases draw on (whose
         size follows ``[agora] capacity_vcpus``)."""
-        ledger = open_ledger(settings)
         if ledger.capacity_vcpus() != settings.capacity_vcpus:
             ledger.set_capacity(settings.capacity_vcpus)
         if capacity > settings.capacity_vcpus:

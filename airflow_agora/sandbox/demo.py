@@ -145,29 +145,35 @@ def _demo(root: Path, runs: int, say: Callable[[str], None], began: float) -> li
             for dag_id in (DEFAULT_DAG, AGORA_DAG):
                 airflow.wait_for_dag(dag_id)
             airflow.api("POST", "/pools", json={"name": POOL, "slots": int(CAPACITY_VCPUS), "include_deferred": False})
+            upstream = {dag_id: _upstream(airflow, dag_id) for dag_id in (DEFAULT_DAG, AGORA_DAG)}
             progress("Airflow is up")
-            results = [_run(airflow, ws, store, DEFAULT_DAG, "Airflow default", catalogue, rates, progress)]
-            _say_run(results[-1], store, say)
-            for i in range(1, runs + 1):
-                results.append(_run(airflow, ws, store, AGORA_DAG, f"Agora run {i}", catalogue, rates, progress))
+            plays = [(DEFAULT_DAG, "Airflow default")] + [(AGORA_DAG, f"Agora run {i}") for i in range(1, runs + 1)]
+            results = []
+            for dag_id, label in plays:
+                results.append(_run(airflow, ws, store, dag_id, label, upstream[dag_id], catalogue, rates, progress))
                 _say_run(results[-1], store, say)
     _say_summary(results, say)
     progress("done")
     return results
 
 
-def _run(airflow, ws, store, dag_id, label, catalogue, rates, progress) -> DagRunResult:
+def _upstream(airflow: AirflowStack, dag_id: str) -> dict[str, tuple[str, ...]]:
+    """Each task's upstream task ids, from Airflow's REST API."""
+    tasks = airflow.api("GET", f"/dags/{dag_id}/tasks")["tasks"]
+    upstream: dict[str, tuple[str, ...]] = {t["task_id"]: () for t in tasks}
+    for t in tasks:
+        for down in t["downstream_task_ids"]:
+            upstream[down] += (t["task_id"],)
+    return upstream
+
+
+def _run(airflow, ws, store, dag_id, label, upstream, catalogue, rates, progress) -> DagRunResult:
     progress(f"{label}: triggering {dag_id}")
     since_ms = ws.now_ms()
     began = time.monotonic()
     run_id = airflow.trigger(dag_id)
     run = airflow.wait_for_run(dag_id, run_id)
     wall = time.monotonic() - began
-    tasks = airflow.api("GET", f"/dags/{dag_id}/tasks")["tasks"]
-    upstream = {t["task_id"]: () for t in tasks}
-    for t in tasks:
-        for down in t["downstream_task_ids"]:
-            upstream[down] += (t["task_id"],)
     submitted = sorted((r for r in list(ws.runs.values()) if r.submitted_ms >= since_ms), key=lambda r: r.submitted_ms)
     observed, measured = [], {}
     for r in submitted:

@@ -199,15 +199,12 @@ class AirflowStack:
         return self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"]
 
     def wait_for_run(self, dag_id: str, run_id: str, *, timeout_s: float = 600.0) -> dict:
-        """Wait until a DAG run finishes; returns the run and its task instances."""
+        """Wait until a DAG run finishes; returns the run."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             self._check_alive()
             run = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
             if run["state"] in ("success", "failed"):
-                run["task_instances"] = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")[
-                    "task_instances"
-                ]
                 return run
             time.sleep(0.5)
         raise RuntimeError(f"DAG run {dag_id} {run_id} did not finish within {timeout_s:.0f} s\n{self.tail()}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -56,7 +57,7 @@ class MeasuredCurve:
     points: dict[int, float]
     vcpus_per_worker: int
 
-    @property
+    @cached_property
     def amdahl(self) -> Amdahl:
         return Amdahl.fit(self.points, self.vcpus_per_worker)
 
@@ -69,9 +70,8 @@ class MeasuredCurve:
         counts = sorted(self.points)
         if workers <= counts[0] or workers >= counts[-1]:
             edge = counts[0] if workers <= counts[0] else counts[-1]
-            fit = self.amdahl
-            scale = fit.runtime_s(workers) / fit.runtime_s(edge) if fit.runtime_s(edge) > 0 else 1.0
-            return self.points[edge] * scale
+            at_edge = self.amdahl.runtime_s(edge)
+            return self.points[edge] * (self.amdahl.runtime_s(workers) / at_edge if at_edge > 0 else 1.0)
         high = next(c for c in counts if c >= workers)
         low = max(c for c in counts if c <= workers)
         if high == low:
