@@ -106,3 +106,19 @@ def test_a_broken_event_log_leaves_the_task_green_with_a_warning(airflow_home, t
     assert "event log not readable yet" in output
     (run,) = HistoryStore.open(url).list_runs("agora_test_pair.first")
     assert run.succeeded and run.profile_summary.get("log") == "pending" and run.fingerprint is None
+
+
+def test_deferrable_runs_are_watched_by_the_triggerer_and_still_recorded(airflow_home, tmp_path):
+    info = {"AGORA_TEST_DEFERRABLE": "1", "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"}
+    result, output, ws, url = run_dag(airflow_home, tmp_path, extra_env=info)
+    assert result["state"] == "success", output[-3000:]
+    assert output.count("Pausing task as DEFERRED") >= 3  # each Agora task deferred to the upstream trigger
+    assert "DatabricksExecutionTrigger" in output
+    store = HistoryStore.open(url)
+    plan = store.get_plan("agora_test_pair", result["run_id"])
+    submitted = {s["run_name"]: s for s in ws.submissions}
+    for task_id, entry in plan["tasks"].items():
+        assert int(submitted[task_id]["new_cluster"]["num_workers"]) == entry["config"]["num_workers"]
+        (run,) = store.list_runs(f"agora_test_pair.{task_id}")
+        assert run.succeeded and run.runtime_s > 0
+    assert store.ledger().leases() == []

@@ -1,5 +1,6 @@
 """Two Agora tasks for the integration tests; the test sets the behaviour through the environment:
-AGORA_TEST_FAIL (a sandbox failure for ``second``), AGORA_TEST_CAPACITY (vCPUs)."""
+AGORA_TEST_FAIL (a sandbox failure for ``second``), AGORA_TEST_CAPACITY (vCPUs),
+AGORA_TEST_DEFERRABLE (``1``: the triggerer watches the runs)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from airflow_agora.decorators import agora_dag
 from airflow_agora.operators.databricks import AgoraDatabricksSubmitRunOperator
 
 FAIL = os.environ.get("AGORA_TEST_FAIL", "")
+DEFERRABLE = os.environ.get("AGORA_TEST_DEFERRABLE") == "1"
 
 
 def job(script: str, node_type: str, workers: int, *extra: str) -> dict:
@@ -30,7 +32,7 @@ def job(script: str, node_type: str, workers: int, *extra: str) -> dict:
     sla=timedelta(seconds=900),
     objective="cost",
     capacity_vcpus=float(os.environ.get("AGORA_TEST_CAPACITY", "160")),
-    default_args={"polling_period_seconds": 1, "retries": 0},
+    default_args={"polling_period_seconds": 1, "retries": 0, "deferrable": DEFERRABLE},
 )
 def agora_test_pair():
     first = AgoraDatabricksSubmitRunOperator(
