@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from airflow_agora.control.dag_planning import DagTask
+from airflow_agora.control.dag_planning import DagTask, ensure_projects
+from airflow_agora.control.run_intake import intake_run
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import AgoraError
 from airflow_agora.domain.project import AllowedConfigs
@@ -78,9 +79,19 @@ class AgoraTaskMixin:
     # -- what subclasses provide ---------------------------------------------------------------------------
 
     def agora_written_config(self) -> ClusterConfig | None:
+        """The cluster the user wrote; None when there is no cluster to size."""
         raise NotImplementedError
 
-    def agora_submit(self, context, assignment: dict) -> Any:
+    def agora_prepare(self, context, assignment: dict) -> None:
+        """Make the upstream operator submit the assignment (with event-log delivery and tags)."""
+        raise NotImplementedError
+
+    def agora_remote_id(self, event: dict | None) -> Any:
+        """The remote run's id, from a trigger's event or the operator's own state; None before submit."""
+        raise NotImplementedError
+
+    def agora_record(self, context, remote_id: Any) -> None:
+        """Read the finished remote run from its platform and record it (see :meth:`agora_intake`)."""
         raise NotImplementedError
 
     # -- shared --------------------------------------------------------------------------------------------
@@ -103,6 +114,12 @@ class AgoraTaskMixin:
             self.agora_allowed,
             self.agora_tags,
         )
+
+    def agora_run_tags(self, context) -> dict[str, str]:
+        """Tags naming the project and the Airflow run, put on the cluster."""
+        ti = context["ti"]
+        return {"agora_project": self.agora_project_name, "agora_dag_id": ti.dag_id,
+                "agora_run_id": str(ti.run_id)[:250], "agora_task_id": ti.task_id}  # fmt: skip
 
     def agora_lease_owner(self, context) -> str:
         ti = context["ti"]
@@ -143,6 +160,92 @@ class AgoraTaskMixin:
         assignment = self.agora_assignment(context)
         self._agora_acquire(context, assignment)
         return self.agora_submit(context, assignment)
+
+    def agora_submit(self, context, assignment: dict) -> Any:
+        """Run the upstream operator on the assignment; release and record after it, whatever the end.
+        Deferrable: the upstream trigger watches the run and :meth:`execute_complete` finishes it."""
+        self.agora_prepare(context, assignment)
+        self._agora_owner = self.agora_lease_owner(context)
+        if getattr(self, "deferrable", False):
+            self.agora_hold_lease_while_deferred(assignment)
+            try:  # a TaskDeferred (BaseException) passes through
+                return self.agora_upstream_execute(context)
+            except Exception:
+                self.agora_after_run(context)
+                raise
+        with self.agora_heartbeat(assignment):
+            try:
+                result = self.agora_upstream_execute(context)
+            except Exception:
+                self.agora_after_run(context)
+                raise
+        self.agora_after_run(context)
+        return result
+
+    def execute_complete(self, context, event: dict | None = None) -> Any:
+        remote_id = self.agora_remote_id(event)
+        try:
+            result = super().execute_complete(context, event)  # type: ignore[misc]
+        except Exception:
+            self.agora_after_run(context, remote_id)
+            raise
+        self.agora_after_run(context, remote_id)
+        return result
+
+    def on_kill(self) -> None:
+        super().on_kill()  # type: ignore[misc]
+        self.agora_advisory("releasing the lease", lambda: self.agora_release(None))
+
+    def agora_after_run(self, context, remote_id: Any = None) -> None:
+        self.agora_advisory("releasing the lease", lambda: self.agora_release(context))
+        remote_id = remote_id if remote_id is not None else self.agora_remote_id(None)
+        if remote_id is not None:
+            self.agora_advisory("recording the run", lambda: self.agora_record(context, remote_id))
+
+    def agora_intake(
+        self,
+        context,
+        *,
+        config: ClusterConfig,
+        runtime_s: float,
+        succeeded: bool,
+        message: str,
+        started_at,
+        ended_at,
+        eventlog_uri: str | None,
+        read_profile,
+        pending_marker: dict,
+    ) -> None:
+        """Record a finished run in its project and log the closed loop's next configuration."""
+        ti = context["ti"]
+        dag_task = self.agora_dag_task(())
+        store = open_store()
+        if dag_task is not None:
+            ensure_projects(store, ti.dag_id, [dag_task])
+        record, recommendation, notes = intake_run(
+            store,
+            project=self.agora_project_name,
+            run_key=f"{self.agora_lease_owner(context)}/try{ti.try_number}",
+            config=config,
+            runtime_s=runtime_s,
+            succeeded=succeeded,
+            message=message,
+            started_at=started_at,
+            ended_at=ended_at,
+            eventlog_uri=eventlog_uri,
+            read_profile=read_profile,
+            pending_marker=pending_marker,
+            catalogue=catalogue(),
+            rates=AgoraSettings.load().rates(),
+        )
+        for note in notes:
+            self.log.warning("agora: %s", note)  # type: ignore[attr-defined]
+        self.log.info(  # type: ignore[attr-defined]
+            "agora: recorded %s run on %s: %.0f s, $%.2f; next: %s (%s)",
+            record.status, config.label, runtime_s, record.cost_usd or 0.0,
+            recommendation.config.label if recommendation else "unchanged",
+            recommendation.reason if recommendation else "",
+        )  # fmt: skip
 
     def agora_resume_after_lease(self, context, event: dict) -> Any:
         assignment = dict(event.get("payload") or {})

@@ -17,10 +17,8 @@ from typing import Any
 from airflow.providers.databricks.hooks.databricks import GET_CLUSTER_ENDPOINT, DatabricksHook
 from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator, DatabricksSubmitRunOperator
 
-from airflow_agora.control.dag_planning import ensure_projects
-from airflow_agora.control.run_intake import intake_run
 from airflow_agora.domain.cluster import ClusterConfig
-from airflow_agora.operators.agora_task import AgoraTaskMixin, catalogue, open_store
+from airflow_agora.operators.agora_task import AgoraTaskMixin
 from airflow_agora.operators.settings import AgoraSettings
 from airflow_agora.platforms import databricks
 from airflow_agora.prediction.eventlog.stores import DatabricksRestApi
@@ -72,72 +70,28 @@ class _AgoraDatabricksMixin(AgoraTaskMixin):
         )
 
     def agora_prepare(self, context, assignment: dict) -> None:
-        ti = context["ti"]
         assignment["log_destination"] = f"{AgoraSettings.load().eventlog_root}/{self.agora_project_name}"
-        assignment["tags"] = {"agora_project": self.agora_project_name, "agora_dag_id": ti.dag_id,
-                              "agora_run_id": str(ti.run_id)[:250], "agora_task_id": ti.task_id}  # fmt: skip
+        assignment["tags"] = self.agora_run_tags(context)
         self._agora_applied = assignment
-        self._agora_owner = self.agora_lease_owner(context)
 
-    def agora_submit(self, context, assignment: dict) -> Any:
-        self.agora_prepare(context, assignment)
-        if self.deferrable:  # type: ignore[attr-defined]
-            self.agora_hold_lease_while_deferred(assignment)
-            try:  # a TaskDeferred (BaseException) passes through: execute_complete finishes the run
-                return self.agora_upstream_execute(context)
-            except Exception:
-                self.agora_after_run(context)
-                raise
-        with self.agora_heartbeat(assignment):
-            try:
-                result = self.agora_upstream_execute(context)
-            except Exception:
-                self.agora_after_run(context)
-                raise
-        self.agora_after_run(context)
-        return result
-
-    def execute_complete(self, context, event: dict | None = None) -> Any:
-        run_id = (event or {}).get("run_id")
-        try:
-            result = super().execute_complete(context, event)  # type: ignore[misc]
-        except Exception:
-            self.agora_after_run(context, run_id)
-            raise
-        self.agora_after_run(context, run_id)
-        return result
-
-    def on_kill(self) -> None:
-        super().on_kill()  # type: ignore[misc]
-        self.agora_advisory("releasing the lease", lambda: self.agora_release(None))
+    def agora_remote_id(self, event: dict | None) -> int | None:
+        run_id = (event or {}).get("run_id") or self.run_id  # type: ignore[attr-defined]
+        return int(run_id) if run_id is not None else None
 
     def agora_log_reader(self, run):
         """A reader for a pending run's late log (used by the next planning step)."""
         conn_id = run.profile_summary.get("conn_id", self.databricks_conn_id)  # type: ignore[attr-defined]
         return DatabricksApi(DatabricksHook(conn_id)).read_profile
 
-    def agora_after_run(self, context, run_id: int | None = None) -> None:
-        self.agora_advisory("releasing the lease", lambda: self.agora_release(context))
-        run_id = run_id or self.run_id  # type: ignore[attr-defined]
-        if run_id is not None:
-            self.agora_advisory("recording the run", lambda: self._agora_record(context, int(run_id)))
-
-    def _agora_record(self, context, run_id: int) -> None:
+    def agora_record(self, context, run_id: int) -> None:
         api = DatabricksApi(self._hook)  # type: ignore[attr-defined]
         run = api.run(run_id)
         cluster_id = databricks.run_cluster_id(run)
         cluster = api.cluster(cluster_id) if cluster_id else (run.get("cluster_spec") or {}).get("new_cluster") or {}
         config = databricks.config_from_cluster_spec(cluster)
         succeeded, message, runtime_s, _ = databricks.run_outcome(run)
-        ti = context["ti"]
-        dag_task = self.agora_dag_task(())
-        store = open_store()
-        if dag_task is not None:
-            ensure_projects(store, ti.dag_id, [dag_task])
-        record, recommendation, notes = intake_run(
-            store,
-            project=self.agora_project_name,
-            run_key=f"{self.agora_lease_owner(context)}/try{ti.try_number}",
+        self.agora_intake(
+            context,
             config=config,
             runtime_s=runtime_s,
             succeeded=succeeded,
@@ -147,17 +101,7 @@ class _AgoraDatabricksMixin(AgoraTaskMixin):
             eventlog_uri=databricks.eventlog_location(cluster),
             read_profile=api.read_profile,
             pending_marker={"reader": "databricks", "conn_id": self.databricks_conn_id},  # type: ignore[attr-defined]
-            catalogue=catalogue(),
-            rates=AgoraSettings.load().rates(),
         )
-        for note in notes:
-            self.log.warning("agora: %s", note)  # type: ignore[attr-defined]
-        self.log.info(  # type: ignore[attr-defined]
-            "agora: recorded %s run on %s: %.0f s, $%.2f; next: %s (%s)",
-            record.status, config.label, runtime_s, record.cost_usd or 0.0,
-            recommendation.config.label if recommendation else "unchanged",
-            recommendation.reason if recommendation else "",
-        )  # fmt: skip
 
 
 class AgoraDatabricksSubmitRunOperator(_AgoraDatabricksMixin, DatabricksSubmitRunOperator):

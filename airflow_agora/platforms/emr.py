@@ -1,9 +1,11 @@
-"""EMR instance groups to and from ``ClusterConfig``: the primary node is the driver, CORE and TASK
-nodes are the workers."""
+"""EMR job flows to and from ``ClusterConfig``: the primary node is the driver, CORE and TASK nodes
+are the workers. Also the run's outcome from ``describe_cluster`` and ``list_steps``."""
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
+from datetime import datetime
 
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import InvalidInputError
@@ -52,3 +54,84 @@ def config_from_instance_groups(groups: list[dict]) -> ClusterConfig:
         platform="emr",
         spot_share=spot / total if total else 0.0,
     )
+
+
+def written_config(job_flow: dict) -> ClusterConfig | None:
+    """The configuration a ``run_job_flow`` request asks for: its instance groups, or the uniform
+    form (``MasterInstanceType``, ``SlaveInstanceType``, ``InstanceCount``). None for instance
+    fleets, which Agora does not size."""
+    instances = job_flow.get("Instances") or {}
+    if instances.get("InstanceGroups"):
+        return config_from_instance_groups(instances["InstanceGroups"])
+    if instances.get("SlaveInstanceType") and int(instances.get("InstanceCount") or 0) > 1:
+        return ClusterConfig(
+            instance_type=instances["SlaveInstanceType"],
+            num_workers=int(instances["InstanceCount"]) - 1,
+            driver_instance_type=instances.get("MasterInstanceType") or instances["SlaveInstanceType"],
+            platform="emr",
+        )
+    return None
+
+
+def apply_to_job_flow(job_flow: dict, config: ClusterConfig | None, *, eventlog_dir: str | None,
+                      tags: dict[str, str]) -> dict:  # fmt: skip
+    """A copy of the ``run_job_flow`` request running ``config`` (instance groups replaced; what the
+    user set per role, such as EBS volumes or configurations, kept), writing Spark event logs to
+    ``eventlog_dir`` (unless the user chose a ``spark.eventLog.dir``) and carrying ``tags``."""
+    out = copy.deepcopy(job_flow)
+    instances = out.setdefault("Instances", {})
+    if config is not None:
+        written = {g.get("InstanceRole"): g for g in instances.get("InstanceGroups") or []}
+        groups = []
+        for group in instance_groups(config):
+            kept = {k: v for k, v in written.get(group["InstanceRole"], {}).items() if k in _KEPT_GROUP_KEYS}
+            groups.append({**kept, **group})
+        for key in ("MasterInstanceType", "SlaveInstanceType", "InstanceCount"):
+            instances.pop(key, None)
+        instances["InstanceGroups"] = groups
+    if eventlog_dir and not eventlog_dir_of(out.get("Configurations") or []):
+        configurations = out.setdefault("Configurations", [])
+        defaults = next((c for c in configurations if c.get("Classification") == "spark-defaults"), None)
+        if defaults is None:
+            defaults = {"Classification": "spark-defaults", "Properties": {}}
+            configurations.append(defaults)
+        defaults.setdefault("Properties", {}).update(
+            {"spark.eventLog.enabled": "true", "spark.eventLog.dir": eventlog_dir}
+        )
+    kept_tags = [t for t in out.get("Tags") or [] if t.get("Key") not in tags]
+    out["Tags"] = kept_tags + [{"Key": k, "Value": v} for k, v in tags.items()]
+    return out
+
+
+_KEPT_GROUP_KEYS = ("EbsConfiguration", "Configurations", "CustomAmiId", "Name")
+
+
+def eventlog_dir_of(configurations: list[dict]) -> str | None:
+    """``spark.eventLog.dir`` of a job flow's ``spark-defaults`` configuration."""
+    for c in configurations:
+        if c.get("Classification") == "spark-defaults":
+            directory = (c.get("Properties") or {}).get("spark.eventLog.dir")
+            if directory:
+                return directory.rstrip("/")
+    return None
+
+
+def run_outcome(cluster: dict, steps: list[dict]) -> tuple[bool, str, float, datetime | None, datetime | None]:
+    """From ``describe_cluster`` and ``list_steps`` answers: (succeeded, message, runtime in s, first
+    step's start, last step's end). The runtime is the steps' span: what the cluster size changes,
+    not the cluster's start-up."""
+    failed = [s for s in steps if s["Status"]["State"] in ("FAILED", "CANCELLED", "INTERRUPTED")]
+    cluster_state = cluster["Status"]["State"]
+    succeeded = bool(steps) and not failed and cluster_state != "TERMINATED_WITH_ERRORS"
+    status = failed[-1]["Status"] if failed else cluster["Status"]
+    message = (
+        (status.get("FailureDetails") or {}).get("Message")
+        or (status.get("StateChangeReason") or {}).get("Message")
+        or cluster_state
+    )
+    timelines = [s["Status"].get("Timeline") or {} for s in steps]
+    starts = [t["StartDateTime"] for t in timelines if t.get("StartDateTime")]
+    ends = [t["EndDateTime"] for t in timelines if t.get("EndDateTime")]
+    start, end = (min(starts) if starts else None), (max(ends) if ends else None)
+    runtime_s = (end - start).total_seconds() if start and end else 0.0
+    return succeeded, message, max(0.0, runtime_s), start, end

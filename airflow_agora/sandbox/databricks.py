@@ -25,7 +25,6 @@ import copy
 import itertools
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,14 +33,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.sandbox.spark_log import LoggedCluster, LoggedRun, write_eventlog
-from airflow_agora.sandbox.workloads import WorkloadModel
+from airflow_agora.sandbox.virtual_clock import VirtualClock
+from airflow_agora.sandbox.workloads import INPUT_BYTES_AT_SCALE_1, WorkloadModel, job_args, job_timing
 
-FAILURES = {
-    "out_of_memory": "java.lang.OutOfMemoryError: Java heap space",
-    "lost_executors": "org.apache.spark.SparkException: Job aborted: ExecutorLostFailure (executor 3 exited)",
-}
 DBFS_READ_MAX = 1 << 20
-INPUT_BYTES_AT_SCALE_1 = 40 << 30
 
 
 class ApiError(Exception):
@@ -120,11 +115,10 @@ class DatabricksSandbox:
         self._token = token
         self.workloads = workloads or WorkloadModel.load()
         self.catalogue = catalogue or Catalogue.packaged()
-        self.speedup = speedup
+        self.clock = VirtualClock(speedup)
         self.startup_s = startup_s
         self.log_delay_s = log_delay_s
         self.broken_logs = broken_logs  # write unreadable logs, as a failed log delivery leaves them
-        self._real0 = time.time()
         self._lock = threading.RLock()
         self._ids = itertools.count(1001)
         self.runs: dict[int, Run] = {}
@@ -177,9 +171,7 @@ class DatabricksSandbox:
         )
 
     def now_ms(self) -> int:
-        """The virtual clock."""
-        real = time.time()
-        return int((self._real0 + (real - self._real0) * self.speedup) * 1000)
+        return self.clock.now_ms()
 
     def local_path(self, dbfs_path: str) -> Path:
         """The file behind a ``dbfs:/`` path."""
@@ -234,35 +226,24 @@ class DatabricksSandbox:
             workers = cluster["autoscale"].get("max_workers")
         if workers is None:
             raise ApiError(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", "num_workers or autoscale is required")
-        args = _task_args(spec, job_params)
-        workload = _workload_of(spec, self.workloads)
-        scale = float(args.get("input-scale", 1.0))
-        version = args.get("code-version", "v1")
-        vcpus = self.catalogue.get(node).vcpus
-        runtime = self.workloads.runtime_s(workload, node, int(workers), vcpus) * scale
-        runtime *= 1.1 if version != "v1" else 1.0
-        curve = self.workloads.curve(workload, node)
-        serial_share = min(0.9, curve.serial_s / curve.runtime_s(int(workers))) if curve else 0.2
-        serial = runtime * serial_share
-        failure = FAILURES.get(args.get("fail", ""), args.get("fail")) if args.get("fail") else None
-        if failure:  # the job dies half-way
-            runtime, serial = runtime / 2, serial / 2
+        timing = job_timing(self.workloads, _workload_of(spec, self.workloads), node, int(workers),
+                            self.catalogue.get(node).vcpus, _task_args(spec, job_params))  # fmt: skip
         started = start_ms + int(self.startup_s * 1000)
         return TaskRun(
             run_id=run_id,
             task_run_id=next(self._ids),
             task_key=spec.get("task_key") or "task",
-            workload=workload,
+            workload=timing.workload,
             cluster_id=f"1121-{next(self._ids):06d}-sandbox",
             cluster=copy.deepcopy(cluster),
             queued_ms=start_ms,
             start_ms=started,
-            end_ms=started + int(runtime * 1000),
-            serial_s=serial,
-            parallel_s=max(0.0, runtime - serial) * int(workers),
-            input_scale=scale,
-            code_version=version,
-            failure=failure,
+            end_ms=started + int(timing.runtime_s * 1000),
+            serial_s=timing.serial_s,
+            parallel_s=timing.parallel_s,
+            input_scale=timing.input_scale,
+            code_version=timing.code_version,
+            failure=timing.failure,
         )
 
     def run_now(self, payload: dict) -> int:
@@ -486,14 +467,7 @@ def _task_args(spec: dict, job_params: dict) -> dict[str, str]:
     params: list = []
     for key in ("spark_python_task", "spark_jar_task", "python_wheel_task", "spark_submit_task"):
         params += list((spec.get(key) or {}).get("parameters") or [])
-    out: dict[str, str] = {}
-    tokens = [str(p) for p in params]
-    for i, token in enumerate(tokens):
-        if token.startswith("--"):
-            name, eq, value = token[2:].partition("=")
-            if not eq and i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
-                value = tokens[i + 1]
-            out[name] = value
+    out = job_args(params)
     for name, value in ((spec.get("notebook_task") or {}).get("base_parameters") or {}).items():
         out[name] = str(value)
     out.update({str(k): str(v) for k, v in job_params.items()})

@@ -1,7 +1,9 @@
-"""A Spark event log for a sandbox run, written where Databricks delivers it.
+"""A Spark event log for a sandbox run, written where Databricks delivers it (or, for EMR, the text
+the EMR sandbox puts under ``spark.eventLog.dir``).
 
-The log has what a real Databricks run's log has for our purposes: the environment with
-``spark.databricks.clusterUsageTags`` (node types, workers, engine, availability), one executor per
+The log has what a real run's log has for our purposes: the environment (on Databricks with
+``spark.databricks.clusterUsageTags``: node types, workers, engine, availability; on EMR with YARN
+as master and an ``-amzn-`` Spark version, as EMR's own builds report), one executor per
 worker, and jobs whose stages run as waves of tasks with full metrics (run, CPU, GC, deserialize,
 input, shuffle). Its timeline matches the run's Amdahl curve: the serial part is driver time before
 and after the jobs, the parallel part is the stages' task waves. So profiling and replaying it
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SPARK_VERSION = "3.5.0"
+EMR_SPARK_VERSION = "3.5.2-amzn-1"
 # (stage name, share of the parallel time, waves of tasks); a code change swaps the plan.
 STAGE_PLANS = {
     "v1": (("scan parquet at job.py:12", 0.6, 3), ("aggregate at job.py:20", 0.4, 2)),
@@ -42,6 +45,7 @@ class LoggedCluster:
     availability: str = "ON_DEMAND"
     first_on_demand: int = 1
     spark_version: str = "15.4.x-scala2.12"
+    platform: str = "databricks"  # or "emr"
 
 
 @dataclass(frozen=True)
@@ -65,34 +69,46 @@ def write_eventlog(destination: Path, cluster: LoggedCluster, run: LoggedRun) ->
     folder = eventlog_folder(destination, cluster.cluster_id) / f"{cluster.cluster_id}_10_0_0_1" / "7150981453811"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "eventlog"
-    with path.open("w") as out:
-        for event in _events(cluster, run):
-            out.write(json.dumps(event, separators=(",", ":")) + "\n")
+    path.write_text(eventlog_text(cluster, run))
     return path
+
+
+def eventlog_text(cluster: LoggedCluster, run: LoggedRun) -> str:
+    """The run's event log as JSON lines."""
+    return "".join(json.dumps(event, separators=(",", ":")) + "\n" for event in _events(cluster, run))
+
+
+def _properties(cluster: LoggedCluster, run: LoggedRun) -> dict[str, str]:
+    common = {"spark.app.name": run.app_name, "spark.executor.cores": str(cluster.cores_per_worker)}
+    if cluster.platform == "emr":
+        return {**common, "spark.master": "yarn", "spark.submit.deployMode": "cluster",
+                "spark.hadoop.fs.s3.impl": "com.amazon.ws.emr.hadoop.fs.EmrFileSystem",
+                "spark.driver.extraClassPath": "/usr/lib/hadoop-lzo/lib/*:/usr/share/aws/emr/emrfs/lib/*"}  # fmt: skip
+    tags = "spark.databricks.clusterUsageTags."
+    return {
+        **common,
+        "spark.master": "spark://10.0.0.1:7077",
+        tags + "clusterId": cluster.cluster_id,
+        tags + "clusterNodeType": cluster.node_type,
+        tags + "driverNodeType": cluster.driver_node_type,
+        tags + "clusterWorkers": str(cluster.workers),
+        tags + "sparkVersion": cluster.spark_version,
+        tags + "runtimeEngine": cluster.runtime_engine,
+        tags + "clusterAvailability": cluster.availability,
+        tags + "clusterFirstOnDemand": str(cluster.first_on_demand),
+        tags + "cloudProvider": "AWS",
+        tags + "dataPlaneRegion": "us-east-1",
+    }
 
 
 def _events(cluster: LoggedCluster, run: LoggedRun):
     rng = random.Random(f"{cluster.cluster_id}/{run.app_name}")
-    tags = "spark.databricks.clusterUsageTags."
-    yield {"Event": "SparkListenerLogStart", "Spark Version": SPARK_VERSION}
+    yield {"Event": "SparkListenerLogStart",
+           "Spark Version": EMR_SPARK_VERSION if cluster.platform == "emr" else SPARK_VERSION}  # fmt: skip
     yield {
         "Event": "SparkListenerEnvironmentUpdate",
         "JVM Information": {"Java Version": "17.0.12 (Azul Systems, Inc.)"},
-        "Spark Properties": {
-            "spark.app.name": run.app_name,
-            "spark.master": "spark://10.0.0.1:7077",
-            "spark.executor.cores": str(cluster.cores_per_worker),
-            tags + "clusterId": cluster.cluster_id,
-            tags + "clusterNodeType": cluster.node_type,
-            tags + "driverNodeType": cluster.driver_node_type,
-            tags + "clusterWorkers": str(cluster.workers),
-            tags + "sparkVersion": cluster.spark_version,
-            tags + "runtimeEngine": cluster.runtime_engine,
-            tags + "clusterAvailability": cluster.availability,
-            tags + "clusterFirstOnDemand": str(cluster.first_on_demand),
-            tags + "cloudProvider": "AWS",
-            tags + "dataPlaneRegion": "us-east-1",
-        },
+        "Spark Properties": _properties(cluster, run),
         "System Properties": {},
         "Classpath Entries": {},
     }

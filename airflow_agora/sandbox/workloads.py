@@ -21,6 +21,11 @@ from pathlib import Path
 from airflow_agora.domain.errors import InvalidInputError
 
 DEFAULT_WORKLOAD = "default"
+FAILURES = {
+    "out_of_memory": "java.lang.OutOfMemoryError: Java heap space",
+    "lost_executors": "org.apache.spark.SparkException: Job aborted: ExecutorLostFailure (executor 3 exited)",
+}
+INPUT_BYTES_AT_SCALE_1 = 40 << 30
 
 
 @dataclass(frozen=True)
@@ -131,3 +136,48 @@ class WorkloadModel:
             return cls.from_workflow(json.loads(p.read_text()), str(p))
         except (OSError, json.JSONDecodeError) as exc:
             raise InvalidInputError(f"cannot read the workload file ({exc})", where=str(p)) from None
+
+
+@dataclass(frozen=True)
+class JobTiming:
+    """How one sandbox job runs on its cluster: runtime, its serial (driver) part and the parallel
+    work in worker-seconds, and what the job's arguments asked for."""
+
+    workload: str
+    runtime_s: float
+    serial_s: float
+    parallel_s: float
+    input_scale: float
+    code_version: str
+    failure: str | None  # a Spark error text: the job dies half-way
+
+
+def job_args(tokens: list) -> dict[str, str]:
+    """``--name value`` / ``--name=value`` pairs of a job's command-line arguments."""
+    out: dict[str, str] = {}
+    tokens = [str(t) for t in tokens]
+    for i, token in enumerate(tokens):
+        if token.startswith("--"):
+            name, eq, value = token[2:].partition("=")
+            if not eq and i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
+                value = tokens[i + 1]
+            out[name] = value
+    return out
+
+
+def job_timing(model: WorkloadModel, workload: str, instance_type: str, workers: int, vcpus_per_node: int,
+               args: dict[str, str]) -> JobTiming:  # fmt: skip
+    """The job's timing from the model and the arguments that drive it as a real job's would:
+    ``--input-scale X`` (data grown X-fold, runtime too), ``--code-version v2`` (a changed stage
+    structure, 10% slower), ``--fail out_of_memory|lost_executors|<text>`` (the job dies half-way)."""
+    scale = float(args.get("input-scale", 1.0))
+    version = args.get("code-version", "v1")
+    runtime = model.runtime_s(workload, instance_type, workers, vcpus_per_node) * scale
+    runtime *= 1.1 if version != "v1" else 1.0
+    curve = model.curve(workload, instance_type)
+    serial_share = min(0.9, curve.serial_s / curve.runtime_s(workers)) if curve else 0.2
+    serial = runtime * serial_share
+    failure = FAILURES.get(args["fail"], args["fail"]) if args.get("fail") else None
+    if failure:
+        runtime, serial = runtime / 2, serial / 2
+    return JobTiming(workload, runtime, serial, max(0.0, runtime - serial) * workers, scale, version, failure)
