@@ -12,10 +12,19 @@ def get_provider_info() -> dict:
         "operators": [
             {
                 "integration-name": "Agora",
-                "python-modules": ["airflow_agora.operators.databricks", "airflow_agora.operators.planning"],
+                "python-modules": [
+                    "airflow_agora.operators.databricks",
+                    "airflow_agora.operators.emr",
+                    "airflow_agora.operators.planning",
+                ],
             }
         ],
-        "triggers": [{"integration-name": "Agora", "python-modules": ["airflow_agora.triggers.lease"]}],
+        "triggers": [
+            {
+                "integration-name": "Agora",
+                "python-modules": ["airflow_agora.triggers.lease", "airflow_agora.triggers.emr"],
+            }
+        ],
         "config": {
             "agora": {
                 "description": "Settings of the airflow-agora provider.",
@@ -56,6 +65,14 @@ def get_provider_info() -> dict:
                         "type": "string",
                         "example": "dbfs:/agora/eventlogs",
                         "default": "dbfs:/agora/eventlogs",
+                    },
+                    "emr_eventlog_root": {
+                        "description": "S3 folder where Agora EMR job flows write Spark event logs "
+                        "(one folder per project and run); empty: <LogUri>/agora-eventlogs.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "s3://my-bucket/agora/eventlogs",
+                        "default": "",
                     },
                     "lease_poll_s": {
                         "description": "Seconds between a waiting task's asks for capacity.",

@@ -8,8 +8,27 @@ prints one JSON line per DAG run: its state and each task instance's state.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
+
+
+def run_in_airflow(env: dict, dag_id: str, runs: int = 1, timeout_s: float = 300) -> tuple[list[dict], str]:
+    """Run ``dag_id`` ``runs`` times in a child process with ``env`` (from ``airflow_env``); returns
+    each run's result and the child's output (asserting it exited cleanly)."""
+    done = subprocess.run(
+        [sys.executable, __file__, dag_id, str(runs)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    results = [json.loads(line[7:]) for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and len(results) == runs, output[-4000:]
+    return results, output
 
 
 def main(dag_id: str, runs: int) -> None:

@@ -4,12 +4,10 @@ process), the upstream hook over HTTP against the sandbox workspace."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from airflow_harness import run_in_airflow
 
 from airflow_agora.history.engine import make_engine
 from airflow_agora.history.schema import migrate
@@ -18,7 +16,6 @@ from airflow_agora.sandbox.databricks import DatabricksSandbox
 from airflow_agora.sandbox.local_airflow import airflow_env, migrate_airflow
 
 TOKEN = "dapi-sandbox-secret-7f3e"
-HARNESS = Path(__file__).parent / "airflow_harness.py"
 DAGS = Path(__file__).parent / "dags"
 
 
@@ -39,17 +36,7 @@ def run_dag(airflow_home, tmp_path, *, broken_logs=False, history_url=None, extr
         env = airflow_env(
             airflow_home, dags_folder=DAGS, history_url=url, databricks_connection=ws.airflow_connection()
         )
-        done = subprocess.run(
-            [sys.executable, str(HARNESS), "agora_test_pair", "1"],
-            env={**os.environ, **env, **(extra_env or {})},
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-    output = done.stdout + done.stderr
-    results = [json.loads(line[7:]) for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert done.returncode == 0 and results, output[-4000:]
+        results, output = run_in_airflow({**env, **(extra_env or {})}, "agora_test_pair")
     return results[0], output, ws, url
 
 

@@ -17,6 +17,7 @@ class AgoraSettings:
     capacity_vcpus: float
     planner_time_limit_s: float
     eventlog_root: str
+    emr_eventlog_root: str
     lease_poll_s: float
     lease_ttl_s: float
     default_runtime_s: float
@@ -42,6 +43,7 @@ class AgoraSettings:
             capacity_vcpus=number("capacity_vcpus", 256),
             planner_time_limit_s=number("planner_time_limit_s", 10),
             eventlog_root=conf.get("agora", "eventlog_root", fallback=DEFAULT_EVENTLOG_ROOT).rstrip("/"),
+            emr_eventlog_root=conf.get("agora", "emr_eventlog_root", fallback="").rstrip("/"),
             lease_poll_s=number("lease_poll_s", 10),
             lease_ttl_s=number("lease_ttl_s", 120),
             default_runtime_s=number("default_runtime_s", 600),

@@ -1,0 +1,121 @@
+"""EMR job flows: the pure helpers (written configuration, the assignment applied, the outcome) and
+the EMR sandbox (moto's EMR and S3, with job flows that run their steps)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from airflow_agora.domain.cluster import ClusterConfig
+from airflow_agora.platforms import emr
+from airflow_agora.prediction.profile import build_profile
+from airflow_agora.sandbox.emr import EmrSandbox
+
+GROUPS = [
+    {"Name": "Primary", "InstanceRole": "MASTER", "InstanceType": "m5.xlarge", "InstanceCount": 1},
+    {"Name": "Core", "InstanceRole": "CORE", "InstanceType": "c5.2xlarge", "InstanceCount": 4,
+     "EbsConfiguration": {"EbsBlockDeviceConfigs": []}, "AutoScalingPolicy": {"Rules": []}},
+]  # fmt: skip
+
+
+def test_written_config_reads_instance_groups_and_the_uniform_form_and_skips_fleets():
+    config = emr.written_config({"Instances": {"InstanceGroups": GROUPS}})
+    assert (config.instance_type, config.num_workers, config.driver_instance_type) == ("c5.2xlarge", 4, "m5.xlarge")
+    uniform = emr.written_config({"Instances": {"MasterInstanceType": "m5.xlarge", "SlaveInstanceType": "r5.xlarge",
+                                                "InstanceCount": 5}})  # fmt: skip
+    assert (uniform.instance_type, uniform.num_workers, uniform.platform) == ("r5.xlarge", 4, "emr")
+    assert emr.written_config({"Instances": {"InstanceFleets": [{"InstanceFleetType": "CORE"}]}}) is None
+
+
+def test_the_assignment_replaces_the_groups_and_keeps_what_the_user_set():
+    job_flow = {
+        "Instances": {"InstanceGroups": GROUPS, "Ec2SubnetId": "subnet-1"},
+        "Tags": [{"Key": "team", "Value": "data"}],
+        "Configurations": [{"Classification": "spark-defaults", "Properties": {"spark.sql.shuffle.partitions": "64"}}],
+    }
+    config = ClusterConfig("c5.4xlarge", 6, "m5.xlarge", platform="emr", spot_share=0.5)
+    out = emr.apply_to_job_flow(job_flow, config, eventlog_dir="s3://b/ev/p/run-try1", tags={"agora_project": "p"})
+    groups = {g["Name"]: g for g in out["Instances"]["InstanceGroups"]}
+    assert groups["Core"]["InstanceType"] == "c5.4xlarge" and groups["Core"]["InstanceCount"] == 3
+    assert groups["Core"]["EbsConfiguration"] == {"EbsBlockDeviceConfigs": []}  # kept
+    assert "AutoScalingPolicy" not in groups["Core"]  # a fixed size replaces autoscaling
+    assert groups["Task spot"]["Market"] == "SPOT" and groups["Task spot"]["InstanceCount"] == 3
+    assert out["Instances"]["Ec2SubnetId"] == "subnet-1"
+    props = out["Configurations"][0]["Properties"]
+    assert props == {"spark.sql.shuffle.partitions": "64", "spark.eventLog.enabled": "true",
+                     "spark.eventLog.dir": "s3://b/ev/p/run-try1"}  # fmt: skip
+    assert out["Tags"] == [{"Key": "team", "Value": "data"}, {"Key": "agora_project", "Value": "p"}]
+    assert job_flow["Instances"]["InstanceGroups"] is GROUPS and len(GROUPS[1]) == 6  # the input is untouched
+    own = {**job_flow, "Configurations": [{"Classification": "spark-defaults",
+                                           "Properties": {"spark.eventLog.dir": "s3://mine/"}}]}  # fmt: skip
+    kept = emr.apply_to_job_flow(own, None, eventlog_dir="s3://b/ev", tags={})
+    assert emr.eventlog_dir_of(kept["Configurations"]) == "s3://mine"  # the user's folder wins
+    assert kept["Instances"]["InstanceGroups"] == GROUPS  # no resize without a configuration
+
+
+def test_run_outcome_spans_the_steps_and_takes_the_failed_steps_reason():
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def step(state, start_s, end_s, reason=None):
+        status = {"State": state, "Timeline": {"StartDateTime": t0 + timedelta(seconds=start_s),
+                                               "EndDateTime": t0 + timedelta(seconds=end_s)}}  # fmt: skip
+        if reason:
+            status["FailureDetails"] = {"Message": reason}
+        return {"Status": status}
+
+    done = {"Status": {"State": "TERMINATED", "StateChangeReason": {"Message": "Steps completed"}}}
+    ok, message, runtime, start, end = emr.run_outcome(done, [step("COMPLETED", 300, 500), step("COMPLETED", 100, 290)])
+    assert ok and runtime == 400 and start == t0 + timedelta(seconds=100) and end == t0 + timedelta(seconds=500)
+    failed = {"Status": {"State": "TERMINATED_WITH_ERRORS", "StateChangeReason": {"Message": "Shut down"}}}
+    ok, message, *_ = emr.run_outcome(failed, [step("FAILED", 0, 50, "java.lang.OutOfMemoryError")])
+    assert not ok and message == "java.lang.OutOfMemoryError"
+    assert not emr.run_outcome(done, [])[0]  # no step ran: nothing succeeded
+
+
+def wait_terminated(client, cluster_ids, timeout_s=30):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        states = [client.describe_cluster(ClusterId=c)["Cluster"]["Status"]["State"] for c in cluster_ids]
+        if all(s.startswith("TERMINATED") for s in states):
+            return states
+        time.sleep(0.1)
+    raise AssertionError(f"job flows still {states}")
+
+
+def test_the_emr_sandbox_runs_steps_for_the_modelled_time_and_writes_their_logs_to_s3():
+    with EmrSandbox(speedup=1000, startup_s=300) as aws:
+        client = aws.client("emr")
+        core = {k: v for k, v in GROUPS[1].items() if k != "AutoScalingPolicy"} | {"InstanceType": "c4.2xlarge"}
+
+        def job_flow(*args, action="TERMINATE_CLUSTER"):
+            return client.run_job_flow(
+                Name="t", ReleaseLabel="emr-7.2.0", JobFlowRole="r", ServiceRole="s",
+                Instances={"InstanceGroups": [GROUPS[0], core]},
+                Steps=[{"Name": "s", "ActionOnFailure": action,
+                        "HadoopJarStep": {"Jar": "command-runner.jar", "Args": ["spark-submit", *args]}}],
+                Configurations=[{"Classification": "spark-defaults", "Properties": {
+                    "spark.eventLog.enabled": "true", "spark.eventLog.dir": "s3://sandbox-logs/ev"}}],
+            )["JobFlowId"]  # fmt: skip
+
+        ok = job_flow("s3://code/index_analysis.py")
+        grown = job_flow("s3://code/index_analysis.py", "--input-scale", "2")
+        oom = job_flow("s3://code/movie_rec.py", "--fail", "out_of_memory")
+        killed = job_flow("s3://code/airline_delay.py")
+        time.sleep(0.1)
+        client.terminate_job_flows(JobFlowIds=[killed])
+        states = wait_terminated(client, [ok, grown, oom, killed])
+        assert states == ["TERMINATED", "TERMINATED", "TERMINATED_WITH_ERRORS", "TERMINATED"]
+        runtime = {c: aws.flows[c].steps[0].end_ms - aws.flows[c].steps[0].start_ms for c in (ok, grown)}
+        assert runtime[grown] == pytest.approx(2 * runtime[ok], rel=0.01)
+        assert aws.flows[ok].steps[0].start_ms - aws.flows[ok].created_ms >= 300_000  # the cluster's start-up
+        (failed,) = client.list_steps(ClusterId=oom)["Steps"]
+        assert (
+            failed["Status"]["State"] == "FAILED"
+            and "OutOfMemoryError" in failed["Status"]["StateChangeReason"]["Message"]
+        )
+        assert aws.flows[killed].terminated_by_user and aws.flows[killed].steps[0].state == "CANCELLED"
+        assert aws.flows[killed].eventlogs == []
+        profile = build_profile(aws.flows[ok].eventlogs[0], s3_client=aws.client("s3"))
+        assert profile.platform.platform == "emr" and profile.platform.workers == 4 and profile.complete
