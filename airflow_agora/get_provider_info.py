@@ -16,13 +16,18 @@ def get_provider_info() -> dict:
                     "airflow_agora.operators.databricks",
                     "airflow_agora.operators.emr",
                     "airflow_agora.operators.planning",
+                    "airflow_agora.operators.predict",
                 ],
             }
         ],
         "triggers": [
             {
                 "integration-name": "Agora",
-                "python-modules": ["airflow_agora.triggers.lease", "airflow_agora.triggers.emr"],
+                "python-modules": [
+                    "airflow_agora.triggers.lease",
+                    "airflow_agora.triggers.emr",
+                    "airflow_agora.triggers.eventlog",
+                ],
             }
         ],
         "config": {

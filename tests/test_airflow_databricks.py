@@ -109,3 +109,41 @@ def test_deferrable_runs_are_watched_by_the_triggerer_and_still_recorded(airflow
         (run,) = store.list_runs(f"agora_test_pair.{task_id}")
         assert run.succeeded and run.runtime_s > 0
     assert store.ledger().leases() == []
+
+
+def run_predict_dag(airflow_home, tmp_path, *, history_url=None, **extra_env):
+    """Run ``agora_test_predict`` (upstream operator, then Agora's prediction step) with a workspace
+    that delivers event logs late; returns (result, output, history URL)."""
+    url = history_url or f"sqlite:///{tmp_path / 'agora.db'}"
+    if history_url is None:
+        migrate(make_engine(url))
+    with DatabricksSandbox(tmp_path / "ws", token=TOKEN, speedup=1000, log_delay_s=2000) as ws:
+        connection = ws.airflow_connection()
+        env = airflow_env(airflow_home, dags_folder=DAGS, history_url=url, databricks_connection=connection)
+        (result,), output = run_in_airflow({**env, **extra_env}, "agora_test_predict")
+    return result, output, url
+
+
+def test_the_prediction_step_records_the_upstream_run_and_waits_deferred_for_its_late_log(airflow_home, tmp_path):
+    result, output, url = run_predict_dag(airflow_home, tmp_path, AIRFLOW__LOGGING__LOGGING_LEVEL="INFO")
+    assert result["tasks"] == {"etl": "success", "recommend": "success"}, output[-3000:]
+    assert "waiting (deferred)" in output and "Pausing task as DEFERRED" in output  # the log came late
+    store = HistoryStore.open(url)
+    (run,) = store.list_runs("agora_test_predict.etl")
+    assert run.succeeded and run.config.num_workers == 8
+    assert run.fingerprint and run.profile_summary["tasks"] > 0  # read once delivered
+    assert store.latest_prediction("agora_test_predict.etl") is not None
+    recommendation = store.latest_recommendation("agora_test_predict.etl")
+    assert recommendation is not None
+    assert f"next run of agora_test_predict.etl: {recommendation.config.label}" in output
+
+
+def test_the_prediction_step_records_failed_runs_and_stays_green_when_history_is_down(airflow_home, tmp_path):
+    result, output, url = run_predict_dag(airflow_home, tmp_path, AGORA_TEST_FAIL="out_of_memory")
+    assert result["tasks"] == {"etl": "failed", "recommend": "success"}, output[-3000:]
+    (run,) = HistoryStore.open(url).list_runs("agora_test_predict.etl")
+    assert not run.succeeded and run.failure_reason == "out_of_memory"
+    down = "postgresql+psycopg2://agora@127.0.0.1:1/agora"
+    result, output, _ = run_predict_dag(airflow_home, tmp_path / "down", history_url=down)
+    assert result["tasks"] == {"etl": "success", "recommend": "success"}, output[-3000:]
+    assert "recording the run skipped" in output

@@ -26,6 +26,7 @@ from airflow_agora.control.run_intake import intake_run
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import AgoraError
 from airflow_agora.domain.project import AllowedConfigs
+from airflow_agora.hooks import FinishedRun, log_reader
 from airflow_agora.operators.settings import AgoraSettings
 from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.triggers.lease import CapacityLeaseTrigger
@@ -202,20 +203,7 @@ class AgoraTaskMixin:
         if remote_id is not None:
             self.agora_advisory("recording the run", lambda: self.agora_record(context, remote_id))
 
-    def agora_intake(
-        self,
-        context,
-        *,
-        config: ClusterConfig,
-        runtime_s: float,
-        succeeded: bool,
-        message: str,
-        started_at,
-        ended_at,
-        eventlog_uri: str | None,
-        read_profile,
-        pending_marker: dict,
-    ) -> None:
+    def agora_intake(self, context, finished: FinishedRun) -> None:
         """Record a finished run in its project and log the closed loop's next configuration."""
         ti = context["ti"]
         dag_task = self.agora_dag_task(())
@@ -226,15 +214,15 @@ class AgoraTaskMixin:
             store,
             project=self.agora_project_name,
             run_key=f"{self.agora_lease_owner(context)}/try{ti.try_number}",
-            config=config,
-            runtime_s=runtime_s,
-            succeeded=succeeded,
-            message=message,
-            started_at=started_at,
-            ended_at=ended_at,
-            eventlog_uri=eventlog_uri,
-            read_profile=read_profile,
-            pending_marker=pending_marker,
+            config=finished.config,
+            runtime_s=finished.runtime_s,
+            succeeded=finished.succeeded,
+            message=finished.message,
+            started_at=finished.started_at,
+            ended_at=finished.ended_at,
+            eventlog_uri=finished.eventlog_uri,
+            read_profile=log_reader(finished.reader),
+            pending_marker=finished.reader,
             catalogue=catalogue(),
             rates=AgoraSettings.load().rates(),
         )
@@ -242,7 +230,7 @@ class AgoraTaskMixin:
             self.log.warning("agora: %s", note)  # type: ignore[attr-defined]
         self.log.info(  # type: ignore[attr-defined]
             "agora: recorded %s run on %s: %.0f s, $%.2f; next: %s (%s)",
-            record.status, config.label, runtime_s, record.cost_usd or 0.0,
+            record.status, finished.config.label, finished.runtime_s, record.cost_usd or 0.0,
             recommendation.config.label if recommendation else "unchanged",
             recommendation.reason if recommendation else "",
         )  # fmt: skip
@@ -314,10 +302,6 @@ class AgoraTaskMixin:
         if owner:
             hold = DEFERRED_HOLD_FACTOR * (assignment.get("planned_s") or AgoraSettings.load().default_runtime_s)
             self._agora_ledger_call(lambda ledger: ledger.heartbeat(owner, hold_s=hold))
-
-    def agora_log_reader(self, run):
-        """A reader of a pending run's late event log (the next planning step calls it); None: cannot."""
-        return None
 
     def agora_upstream_execute(self, context) -> Any:
         """The upstream operator's own ``execute`` (past this mixin in the MRO)."""

@@ -11,46 +11,15 @@ run's recording (see :mod:`airflow_agora.operators.agora_task`).
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
 from typing import Any
 
-from airflow.providers.databricks.hooks.databricks import GET_CLUSTER_ENDPOINT, DatabricksHook
 from airflow.providers.databricks.operators.databricks import DatabricksRunNowOperator, DatabricksSubmitRunOperator
 
 from airflow_agora.domain.cluster import ClusterConfig
+from airflow_agora.hooks.databricks import DatabricksApi
 from airflow_agora.operators.agora_task import AgoraTaskMixin
 from airflow_agora.operators.settings import AgoraSettings
 from airflow_agora.platforms import databricks
-from airflow_agora.prediction.eventlog.stores import DatabricksRestApi
-from airflow_agora.prediction.profile import ApplicationProfile, build_profile
-
-GET_JOB_ENDPOINT = ("GET", "2.2/jobs/get")
-
-
-class DatabricksApi:
-    """The one place Agora calls a workspace beyond the upstream hook's own methods, through that
-    hook's connection (so its auth, retries and proxies apply)."""
-
-    def __init__(self, hook: DatabricksHook) -> None:
-        self.hook = hook
-
-    def run(self, run_id: int) -> dict:
-        return self.hook.get_run(run_id)
-
-    def cluster(self, cluster_id: str) -> dict:
-        return self.hook._do_api_call(GET_CLUSTER_ENDPOINT, {"cluster_id": cluster_id})
-
-    def job_settings(self, job_id: int) -> dict:
-        return self.hook._do_api_call(GET_JOB_ENDPOINT, {"job_id": job_id}).get("settings") or {}
-
-    def update_job(self, job_id: int, new_settings: dict) -> None:
-        self.hook.update_job(job_id=job_id, json={"new_settings": new_settings})
-
-    def read_profile(self, location: str) -> ApplicationProfile:
-        """Profile an event log in DBFS or a volume (the Files API under the hook's credentials)."""
-        base = self.hook._endpoint_url("").rstrip("/")
-        files = DatabricksRestApi(base, self.hook._get_token(raise_error=True) or "")
-        return build_profile(location, databricks_api=files)
 
 
 class _AgoraDatabricksMixin(AgoraTaskMixin):
@@ -78,30 +47,8 @@ class _AgoraDatabricksMixin(AgoraTaskMixin):
         run_id = (event or {}).get("run_id") or self.run_id  # type: ignore[attr-defined]
         return int(run_id) if run_id is not None else None
 
-    def agora_log_reader(self, run):
-        """A reader for a pending run's late log (used by the next planning step)."""
-        conn_id = run.profile_summary.get("conn_id", self.databricks_conn_id)  # type: ignore[attr-defined]
-        return DatabricksApi(DatabricksHook(conn_id)).read_profile
-
     def agora_record(self, context, run_id: int) -> None:
-        api = DatabricksApi(self._hook)  # type: ignore[attr-defined]
-        run = api.run(run_id)
-        cluster_id = databricks.run_cluster_id(run)
-        cluster = api.cluster(cluster_id) if cluster_id else (run.get("cluster_spec") or {}).get("new_cluster") or {}
-        config = databricks.config_from_cluster_spec(cluster)
-        succeeded, message, runtime_s, _ = databricks.run_outcome(run)
-        self.agora_intake(
-            context,
-            config=config,
-            runtime_s=runtime_s,
-            succeeded=succeeded,
-            message=message,
-            started_at=_when(run.get("start_time")),
-            ended_at=_when(run.get("end_time")),
-            eventlog_uri=databricks.eventlog_location(cluster),
-            read_profile=api.read_profile,
-            pending_marker={"reader": "databricks", "conn_id": self.databricks_conn_id},  # type: ignore[attr-defined]
-        )
+        self.agora_intake(context, DatabricksApi(self._hook).finished_run(run_id))  # type: ignore[attr-defined]
 
 
 class AgoraDatabricksSubmitRunOperator(_AgoraDatabricksMixin, DatabricksSubmitRunOperator):
@@ -187,7 +134,3 @@ class AgoraDatabricksRunNowOperator(_AgoraDatabricksMixin, DatabricksRunNowOpera
         if changed:
             api.update_job(int(job_id), changed)
             self.log.info("agora: job %s resized for this run", job_id)
-
-
-def _when(epoch_ms: int | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC) if epoch_ms else None

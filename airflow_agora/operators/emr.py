@@ -21,59 +21,18 @@ import ast
 import re
 
 from airflow.exceptions import AirflowNotFoundException
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.operators.emr import EmrCreateJobFlowOperator
 from airflow.providers.amazon.aws.triggers.emr import EmrCreateJobFlowTrigger
 from airflow.providers.amazon.aws.utils.waiter import WaitPolicy
 
 from airflow_agora.domain.cluster import ClusterConfig
+from airflow_agora.hooks.emr import EmrApi
 from airflow_agora.operators.agora_task import AgoraTaskMixin
 from airflow_agora.operators.settings import AgoraSettings
 from airflow_agora.platforms import emr
-from airflow_agora.prediction.eventlog.errors import EventLogError
-from airflow_agora.prediction.profile import ApplicationProfile, build_profile
 from airflow_agora.triggers.emr import EmrJobFlowTrigger
 
 EVENTLOG_FOLDER_UNDER_LOG_URI = "agora-eventlogs"
-
-
-class EmrApi:
-    """The one place Agora calls EMR and S3 beyond the upstream operator, through the task's AWS
-    connection (so its credentials, region, endpoint and retries apply)."""
-
-    def __init__(self, aws_conn_id: str | None, region_name: str | None = None) -> None:
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-
-    def _client(self, service: str):
-        return AwsBaseHook(aws_conn_id=self.aws_conn_id, client_type=service, region_name=self.region_name).conn
-
-    def job_flow(self, job_flow_id: str) -> tuple[dict, list[dict], list[dict]]:
-        """(``describe_cluster``, its instance groups, its steps)."""
-        client = self._client("emr")
-        cluster = client.describe_cluster(ClusterId=job_flow_id)["Cluster"]
-        groups = client.list_instance_groups(ClusterId=job_flow_id).get("InstanceGroups", [])
-        steps = [
-            s for page in client.get_paginator("list_steps").paginate(ClusterId=job_flow_id) for s in page["Steps"]
-        ]
-        return cluster, groups, steps
-
-    def read_profile(self, folder: str) -> ApplicationProfile:
-        """Profile the run's Spark application: the largest finished log in its event-log folder (a
-        job flow of several Spark steps writes one log per step; the longest stands for the run)."""
-        s3 = self._client("s3")
-        bucket, _, prefix = folder.removeprefix("s3://").removeprefix("s3a://").partition("/")
-        prefix = prefix.strip("/") + "/"
-        logs = [
-            o
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for o in page.get("Contents", [])
-            if not o["Key"].endswith(".inprogress")
-        ]
-        if not logs:
-            raise EventLogError("no finished Spark event log in the run's folder yet", where=folder)
-        largest = max(logs, key=lambda o: o["Size"])
-        return build_profile(f"s3://{bucket}/{largest['Key']}", s3_client=s3)
 
 
 class AgoraEmrCreateJobFlowOperator(AgoraTaskMixin, EmrCreateJobFlowOperator):
@@ -164,31 +123,15 @@ class AgoraEmrCreateJobFlowOperator(AgoraTaskMixin, EmrCreateJobFlowOperator):
     def agora_remote_id(self, event: dict | None) -> str | None:
         return (event or {}).get("job_flow_id") or getattr(self, "_job_flow_id", None)
 
-    def agora_log_reader(self, run):
-        return EmrApi(run.profile_summary.get("aws_conn_id", self.aws_conn_id), self.region_name).read_profile
-
     def agora_record(self, context, job_flow_id: str) -> None:
         api = EmrApi(self.aws_conn_id, self.region_name)
-        cluster, groups, steps = api.job_flow(job_flow_id)
-        if not cluster["Status"]["State"].startswith("TERMINATED"):
+        cluster = api.job_flow(job_flow_id)[0]
+        own = self._agora_eventlog_dir(context, cluster.get("LogUri"))
+        finished = api.finished_run(job_flow_id, own)
+        if finished is None:
             self.log.info("agora: job flow %s is %s; Agora records job flows once their steps are done",
                           job_flow_id, cluster["Status"]["State"])  # fmt: skip
             return
-        succeeded, message, runtime_s, started_at, ended_at = emr.run_outcome(cluster, steps)
-        configured = emr.eventlog_dir_of(cluster.get("Configurations") or [])
-        own = self._agora_eventlog_dir(context, cluster.get("LogUri"))
-        if configured and configured != own:
-            self.log.info("agora: the job flow writes event logs to its own %s; the run is recorded unprofiled",
-                          configured)  # fmt: skip
-        self.agora_intake(
-            context,
-            config=emr.config_from_instance_groups(groups),
-            runtime_s=runtime_s,
-            succeeded=succeeded,
-            message=message,
-            started_at=started_at,
-            ended_at=ended_at,
-            eventlog_uri=own if configured == own else None,
-            read_profile=api.read_profile,
-            pending_marker={"reader": "emr", "aws_conn_id": self.aws_conn_id},
-        )
+        if finished.eventlog_uri is None and own is not None:
+            self.log.info("agora: the job flow writes event logs to a folder of its own; recorded unprofiled")
+        self.agora_intake(context, finished)

@@ -1,0 +1,69 @@
+"""EMR: a finished job flow (cluster, instance groups, steps) and its event log in S3, through the
+task's AWS connection."""
+
+from __future__ import annotations
+
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+from airflow_agora.hooks import FinishedRun
+from airflow_agora.platforms import emr
+from airflow_agora.prediction.eventlog.errors import EventLogError
+from airflow_agora.prediction.profile import ApplicationProfile, build_profile
+
+
+class EmrApi:
+    """The one place Agora calls EMR and S3 beyond the upstream operator, through the task's AWS
+    connection (so its credentials, region, endpoint and retries apply)."""
+
+    def __init__(self, aws_conn_id: str | None, region_name: str | None = None) -> None:
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+
+    def _client(self, service: str):
+        return AwsBaseHook(aws_conn_id=self.aws_conn_id, client_type=service, region_name=self.region_name).conn
+
+    def job_flow(self, job_flow_id: str) -> tuple[dict, list[dict], list[dict]]:
+        """(``describe_cluster``, its instance groups, its steps)."""
+        client = self._client("emr")
+        cluster = client.describe_cluster(ClusterId=job_flow_id)["Cluster"]
+        groups = client.list_instance_groups(ClusterId=job_flow_id).get("InstanceGroups", [])
+        steps = [
+            s for page in client.get_paginator("list_steps").paginate(ClusterId=job_flow_id) for s in page["Steps"]
+        ]
+        return cluster, groups, steps
+
+    def read_profile(self, folder: str) -> ApplicationProfile:
+        """Profile the run's Spark application: the largest finished log in its event-log folder (a
+        job flow of several Spark steps writes one log per step; the longest stands for the run)."""
+        s3 = self._client("s3")
+        bucket, _, prefix = folder.removeprefix("s3://").removeprefix("s3a://").partition("/")
+        prefix = prefix.strip("/") + "/"
+        logs = [
+            o
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", [])
+            if not o["Key"].endswith(".inprogress")
+        ]
+        if not logs:
+            raise EventLogError("no finished Spark event log in the run's folder yet", where=folder)
+        largest = max(logs, key=lambda o: o["Size"])
+        return build_profile(f"s3://{bucket}/{largest['Key']}", s3_client=s3)
+
+    def finished_run(self, job_flow_id: str, own_eventlog_dir: str | None) -> FinishedRun | None:
+        """The job flow once its steps are done (None while it runs). Its event log is read only from
+        ``own_eventlog_dir``, the run's own folder: a folder shared by runs cannot say which is whose."""
+        cluster, groups, steps = self.job_flow(job_flow_id)
+        if not cluster["Status"]["State"].startswith("TERMINATED"):
+            return None
+        succeeded, message, runtime_s, started_at, ended_at = emr.run_outcome(cluster, steps)
+        configured = emr.eventlog_dir_of(cluster.get("Configurations") or [])
+        return FinishedRun(
+            config=emr.config_from_instance_groups(groups),
+            runtime_s=runtime_s,
+            succeeded=succeeded,
+            message=message,
+            started_at=started_at,
+            ended_at=ended_at,
+            eventlog_uri=configured if configured and configured == own_eventlog_dir else None,
+            reader={"reader": "emr", "aws_conn_id": self.aws_conn_id, "region_name": self.region_name},
+        )
