@@ -1,4 +1,5 @@
-"""Run a DAG of ``tests/dags`` with ``dag.test()`` in a child process with its own Airflow home.
+"""Run a DAG of the environment's DAG folder (default ``tests/dags``) with ``dag.test()`` in a child
+process with its own Airflow home.
 
 Airflow reads its configuration once, at import, so each scenario gets a fresh interpreter:
 ``python tests/airflow_harness.py DAG_ID RUNS`` with the environment from ``local_airflow.airflow_env``
@@ -34,7 +35,7 @@ def run_in_airflow(env: dict, dag_id: str, runs: int = 1, timeout_s: float = 300
 def main(dag_id: str, runs: int) -> None:
     from airflow.models.dagbag import DagBag
 
-    bag = DagBag(str(Path(__file__).parent / "dags"))
+    bag = DagBag(os.environ.get("AIRFLOW__CORE__DAGS_FOLDER") or str(Path(__file__).parent / "dags"))
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
     dag = bag.get_dag(dag_id)

@@ -65,6 +65,18 @@ def test_booked_places_keep_the_planned_order_until_claimed_or_expired(store):
     assert "orphan" not in {lease.owner for lease in ledger.leases()}
 
 
+def test_a_serial_run_drops_its_own_bookings_and_keeps_everyone_elses(store):
+    ledger = store.ledger("p", default_capacity_vcpus=16, ttl_s=60, clock=FakeClock())
+    assert ledger.book("dag/run_1/early/-1", 16, priority=0, hold_s=300)
+    assert ledger.book("dag/run%1/early/-1", 8, priority=1, hold_s=300)  # another run, a LIKE wildcard apart
+    assert ledger.request("dag/run_1/late/-1", 8, priority=5).granted is False
+    assert ledger.request("other/r/t/-1", 4, priority=9).granted is False
+    assert ledger.drop_bookings("dag/run_1/") == 1  # the waiter's own run's unclaimed booking only
+    owners = {lease.owner: lease for lease in ledger.leases()}
+    assert "dag/run%1/early/-1" in owners and owners["dag/run_1/late/-1"].granted
+    assert ledger.drop_bookings("dag/run_1/") == 0 and "dag/run_1/late/-1" in {x.owner for x in ledger.leases()}
+
+
 def test_a_dead_holders_lease_is_reclaimed_after_its_ttl(store):
     clock = FakeClock()
     ledger = store.ledger("p", default_capacity_vcpus=8, ttl_s=60, clock=clock)

@@ -110,6 +110,22 @@ class CapacityLedger:
             self._grant(conn, capacity, now)
             return _as_lease(self._lease(conn, owner))
 
+    def drop_bookings(self, owner_prefix: str) -> int:
+        """Give up the unclaimed places booked for owners starting with ``owner_prefix`` (a DAG run
+        whose tasks run one at a time cannot claim them before the task asking now ends); returns
+        how many were dropped."""
+        with self._locked() as (conn, capacity, now):
+            lease = tables.lease
+            dropped = conn.execute(
+                delete(lease).where(
+                    lease.c.pool == self.pool,
+                    lease.c.claimed.is_(False),
+                    lease.c.owner.startswith(owner_prefix, autoescape=True),
+                )
+            ).rowcount
+            self._grant(conn, capacity, now)
+            return dropped
+
     def book(self, owner: str, vcpus: float, priority: float, *, hold_s: float) -> bool:
         """Book ``owner``'s place in line for ``hold_s`` (see the module docstring) unless it already
         has a lease or a booking; True when booked now."""
