@@ -64,6 +64,27 @@ def open_store():
     return HistoryStore.shared(AgoraSettings.load().sql_alchemy_conn)
 
 
+def record_finished_run(store, project: str, run_key: str, finished: FinishedRun):
+    """Record ``finished`` in ``project`` (profiling its log if it is there) and propose the next
+    configuration; returns (record, recommendation, notes), as ``intake_run`` does."""
+    return intake_run(
+        store,
+        project=project,
+        run_key=run_key,
+        config=finished.config,
+        runtime_s=finished.runtime_s,
+        succeeded=finished.succeeded,
+        message=finished.message,
+        started_at=finished.started_at,
+        ended_at=finished.ended_at,
+        eventlog_uri=finished.eventlog_uri,
+        read_profile=log_reader(finished.reader),
+        pending_marker=finished.reader,
+        catalogue=catalogue(),
+        rates=AgoraSettings.load().rates(),
+    )
+
+
 class AgoraTaskMixin:
     """Mixed into an upstream operator; the subclass provides :meth:`agora_written_config` and runs
     the upstream ``execute`` from :meth:`agora_submit`."""
@@ -218,21 +239,8 @@ class AgoraTaskMixin:
         store = open_store()
         if dag_task is not None:
             ensure_projects(store, ti.dag_id, [dag_task])
-        record, recommendation, notes = intake_run(
-            store,
-            project=self.agora_project_name,
-            run_key=f"{self.agora_lease_owner(context)}/try{ti.try_number}",
-            config=finished.config,
-            runtime_s=finished.runtime_s,
-            succeeded=finished.succeeded,
-            message=finished.message,
-            started_at=finished.started_at,
-            ended_at=finished.ended_at,
-            eventlog_uri=finished.eventlog_uri,
-            read_profile=log_reader(finished.reader),
-            pending_marker=finished.reader,
-            catalogue=catalogue(),
-            rates=AgoraSettings.load().rates(),
+        record, recommendation, notes = record_finished_run(
+            store, self.agora_project_name, f"{self.agora_lease_owner(context)}/try{ti.try_number}", finished
         )
         for note in notes:
             self.log.warning("agora: %s", note)  # type: ignore[attr-defined]

@@ -18,12 +18,12 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from airflow_agora.control.dag_planning import DagTask, ensure_projects
-from airflow_agora.control.run_intake import attach_log, intake_run, pending_runs
+from airflow_agora.control.run_intake import attach_log, pending_runs
 from airflow_agora.domain.project import AllowedConfigs, Recommendation
 from airflow_agora.hooks import FinishedRun, log_reader
 from airflow_agora.hooks.databricks import DatabricksApi
 from airflow_agora.hooks.emr import EmrApi
-from airflow_agora.operators.agora_task import catalogue, open_store
+from airflow_agora.operators.agora_task import catalogue, open_store, record_finished_run
 from airflow_agora.operators.settings import AgoraSettings
 from airflow_agora.platforms import databricks, emr
 from airflow_agora.triggers.eventlog import EventLogTrigger
@@ -113,22 +113,8 @@ class AgoraPredictOperator(BaseOperator):
         ensure_projects(store, self.dag_id, [DagTask(self.source_task_id, self.project_name, finished.config,
                                                      allowed=self.agora_allowed, tags=self.agora_tags)])  # fmt: skip
         ti = context["ti"]
-        record, recommendation, notes = intake_run(
-            store,
-            project=self.project_name,
-            run_key=f"{ti.dag_id}/{ti.run_id}/{self.source_task_id}/{self.platform}-{remote_id}"[:250],
-            config=finished.config,
-            runtime_s=finished.runtime_s,
-            succeeded=finished.succeeded,
-            message=finished.message,
-            started_at=finished.started_at,
-            ended_at=finished.ended_at,
-            eventlog_uri=finished.eventlog_uri,
-            read_profile=log_reader(finished.reader),
-            pending_marker=finished.reader,
-            catalogue=catalogue(),
-            rates=AgoraSettings.load().rates(),
-        )
+        run_key = f"{ti.dag_id}/{ti.run_id}/{self.source_task_id}/{self.platform}-{remote_id}"[:250]
+        record, recommendation, notes = record_finished_run(store, self.project_name, run_key, finished)
         self.log.info("agora: recorded %s run of %s on %s: %.0f s, $%.2f", record.status, self.project_name,
                       finished.config.label, finished.runtime_s, record.cost_usd or 0.0)  # fmt: skip
         for note in notes:
