@@ -23,7 +23,8 @@ from airflow_agora.platforms import databricks
 
 
 class _AgoraDatabricksMixin(AgoraTaskMixin):
-    """Shared by the submit and run-now operators: the after-run recording."""
+    """Shared by the submit and run-now operators: the assignment applied to the payload, the run
+    read back and recorded."""
 
     agora_platform = "databricks"
     _agora_applied: dict | None = None

@@ -89,7 +89,7 @@ class AgoraEmrCreateJobFlowOperator(AgoraTaskMixin, EmrCreateJobFlowOperator):
             self.log.info("agora: %s; the job flow runs as written", assignment.get("source"))
             return
         job_flow = self._agora_job_flow()
-        eventlog_dir = self._agora_eventlog_dir(context, job_flow.get("LogUri"))
+        eventlog_dir = self._agora_eventlog_dir(context, job_flow)
         if eventlog_dir is None:
             self.log.warning("agora: no S3 folder for Spark event logs; set [agora] emr_eventlog_root "
                              "(s3://bucket/prefix) or the job flow's LogUri so runs can be profiled")  # fmt: skip
@@ -107,9 +107,11 @@ class AgoraEmrCreateJobFlowOperator(AgoraTaskMixin, EmrCreateJobFlowOperator):
             trigger = EmrJobFlowTrigger.replacing(trigger)
         super().defer(trigger=trigger, method_name=method_name, kwargs=kwargs, timeout=timeout)
 
-    def _agora_eventlog_dir(self, context, log_uri: str | None) -> str | None:
-        """The run's own event-log folder: ``<root>/<project>/<run id>-try<n>``."""
+    def _agora_eventlog_dir(self, context, job_flow: dict) -> str | None:
+        """The run's own event-log folder: ``<root>/<project>/<run id>-try<n>``, the root from
+        ``[agora] emr_eventlog_root`` or the job flow's ``LogUri``."""
         root = AgoraSettings.load().emr_eventlog_root
+        log_uri = job_flow.get("LogUri")
         if not root and log_uri and log_uri.startswith(("s3://", "s3a://")):
             root = f"{log_uri.rstrip('/')}/{EVENTLOG_FOLDER_UNDER_LOG_URI}"
         if not root:
@@ -125,12 +127,11 @@ class AgoraEmrCreateJobFlowOperator(AgoraTaskMixin, EmrCreateJobFlowOperator):
 
     def agora_record(self, context, job_flow_id: str) -> None:
         api = EmrApi(self.aws_conn_id, self.region_name)
-        cluster = api.job_flow(job_flow_id)[0]
-        own = self._agora_eventlog_dir(context, cluster.get("LogUri"))
+        own = self._agora_eventlog_dir(context, self._agora_job_flow())
         finished = api.finished_run(job_flow_id, own)
         if finished is None:
-            self.log.info("agora: job flow %s is %s; Agora records job flows once their steps are done",
-                          job_flow_id, cluster["Status"]["State"])  # fmt: skip
+            self.log.info("agora: job flow %s has not finished its steps; Agora records job flows once they are",
+                          job_flow_id)  # fmt: skip
             return
         if finished.eventlog_uri is None and own is not None:
             self.log.info("agora: the job flow writes event logs to a folder of its own; recorded unprofiled")

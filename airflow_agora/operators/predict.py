@@ -25,7 +25,7 @@ from airflow_agora.hooks.databricks import DatabricksApi
 from airflow_agora.hooks.emr import EmrApi
 from airflow_agora.operators.agora_task import catalogue, open_store, record_finished_run
 from airflow_agora.operators.settings import AgoraSettings
-from airflow_agora.platforms import databricks, emr
+from airflow_agora.platforms.reports import cluster_fragment
 from airflow_agora.triggers.eventlog import EventLogTrigger
 
 PLATFORMS = ("databricks", "emr")
@@ -163,11 +163,7 @@ class AgoraPredictOperator(BaseOperator):
         """The recommendation as XCom, with the cluster fragment ready to paste into the DAG."""
         if recommendation is None:
             return None
-        out = recommendation.to_dict()
-        if recommendation.config.platform == "emr":
-            out["emr_instance_groups"] = emr.instance_groups(recommendation.config)
-        else:
-            out["new_cluster"] = databricks.new_cluster_spec(recommendation.config)
+        out = recommendation.to_dict() | cluster_fragment(recommendation.config)
         self.log.info("agora: next run of %s: %s (%s)", self.project_name, recommendation.config.label,
                       recommendation.reason)  # fmt: skip
         return out

@@ -46,16 +46,20 @@ def config_from_report(report: dict) -> ClusterConfig:
     )
 
 
+def cluster_fragment(config: ClusterConfig) -> dict:
+    """The ready-to-use payload of ``config``'s platform: ``{"emr_instance_groups": [...]}`` for EMR,
+    else ``{"new_cluster": {...}}`` (Databricks)."""
+    if config.platform == "emr":
+        return {"emr_instance_groups": emr.instance_groups(config)}
+    return {"new_cluster": databricks.new_cluster_spec(config)}
+
+
 def with_fragments(answer: dict) -> dict:
-    """Add to every configuration in a prediction answer (``basis``, ``solutions``, ``pareto``) the
-    ready-to-use payload of its platform: a Databricks ``new_cluster`` or EMR instance groups."""
+    """Add to every configuration in a prediction answer (``basis``, ``solutions``, ``pareto``) its
+    :func:`cluster_fragment`."""
 
     def add(entry: dict) -> None:
-        config = ClusterConfig.from_dict(entry["configuration"])
-        if config.platform == "emr":
-            entry["emr_instance_groups"] = emr.instance_groups(config)
-        else:
-            entry["new_cluster"] = databricks.new_cluster_spec(config)
+        entry.update(cluster_fragment(ClusterConfig.from_dict(entry["configuration"])))
 
     add(answer["basis"])
     for entry in [*answer["solutions"].values(), *answer.get("pareto", [])]:

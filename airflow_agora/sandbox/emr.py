@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.platforms import emr
 from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.sandbox.spark_log import LoggedCluster, LoggedRun, eventlog_text
@@ -59,7 +60,7 @@ class JobFlowRun:
     """A job flow as the sandbox runs it: for tests and the demo."""
 
     cluster_id: str
-    config: object  # ClusterConfig of its instance groups
+    config: ClusterConfig  # of its instance groups
     created_ms: int
     ready_ms: int
     steps: list[StepRun] = field(default_factory=list)
