@@ -27,12 +27,12 @@ def airflow_home(tmp_path_factory):
     return home
 
 
-def run_dag(airflow_home, tmp_path, *, broken_logs=False, history_url=None, extra_env=None):
+def run_dag(airflow_home, tmp_path, *, broken_logs=False, history_url=None, extra_env=None, speedup=1000):
     """Run ``agora_test_pair`` once; returns (result, output, sandbox, history url)."""
     url = history_url or f"sqlite:///{tmp_path / 'agora.db'}"
     if history_url is None:
         migrate(make_engine(url))
-    with DatabricksSandbox(tmp_path / "ws", token=TOKEN, speedup=1000, broken_logs=broken_logs) as ws:
+    with DatabricksSandbox(tmp_path / "ws", token=TOKEN, speedup=speedup, broken_logs=broken_logs) as ws:
         env = airflow_env(
             airflow_home, dags_folder=DAGS, history_url=url, databricks_connection=ws.airflow_connection()
         )
@@ -97,7 +97,8 @@ def test_a_broken_event_log_leaves_the_task_green_with_a_warning(airflow_home, t
 
 def test_deferrable_runs_are_watched_by_the_triggerer_and_still_recorded(airflow_home, tmp_path):
     info = {"AGORA_TEST_DEFERRABLE": "1", "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"}
-    result, output, ws, url = run_dag(airflow_home, tmp_path, extra_env=info)
+    # slow enough that no run has finished when its operator decides whether to defer
+    result, output, ws, url = run_dag(airflow_home, tmp_path, extra_env=info, speedup=200)
     assert result["state"] == "success", output[-3000:]
     assert output.count("Pausing task as DEFERRED") >= 3  # each Agora task deferred to the upstream trigger
     assert "DatabricksExecutionTrigger" in output
@@ -117,7 +118,7 @@ def run_predict_dag(airflow_home, tmp_path, *, history_url=None, **extra_env):
     url = history_url or f"sqlite:///{tmp_path / 'agora.db'}"
     if history_url is None:
         migrate(make_engine(url))
-    with DatabricksSandbox(tmp_path / "ws", token=TOKEN, speedup=1000, log_delay_s=2000) as ws:
+    with DatabricksSandbox(tmp_path / "ws", token=TOKEN, speedup=1000, log_delay_s=6000) as ws:
         connection = ws.airflow_connection()
         env = airflow_env(airflow_home, dags_folder=DAGS, history_url=url, databricks_connection=connection)
         (result,), output = run_in_airflow({**env, **extra_env}, "agora_test_predict")
