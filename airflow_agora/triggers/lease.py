@@ -59,6 +59,10 @@ class CapacityLeaseTrigger(BaseTrigger):
         from airflow_agora.domain.errors import AgoraError
 
         while True:
+            # The task asked just before deferring, so wait first. A trigger that fires at once can
+            # resume the task before the scheduler has seen it defer, and Airflow 3.3 then fails the
+            # task (apache/airflow#71580).
+            await asyncio.sleep(self.poll_s)
             try:
                 granted = await asyncio.to_thread(self._ask)
             except AgoraError as exc:  # database down or the ask cannot fit the pool
@@ -68,4 +72,3 @@ class CapacityLeaseTrigger(BaseTrigger):
                 yield TriggerEvent({"status": "granted", "payload": self.payload})
                 return
             self.log.info("waiting for %g vCPUs in pool %s (lease %s)", self.vcpus, self.pool, self.owner)
-            await asyncio.sleep(self.poll_s)
