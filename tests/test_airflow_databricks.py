@@ -58,6 +58,9 @@ def test_planned_configuration_reaches_the_payload_and_the_run_is_recorded(airfl
         assert len(runs) == 1 and runs[0].succeeded
         assert runs[0].fingerprint and runs[0].profile_summary["tasks"] > 0  # the event log was read
         assert runs[0].runtime_s > 0 and runs[0].cost_usd > 0
+        report = runs[0].cluster_report  # clusters/get and clusters/events
+        assert report["node_type_id"] == cluster["node_type_id"] and "spark_conf" not in report
+        assert report["activity"]["startup_s"] == pytest.approx(ws.startup_s, abs=0.01)
         assert store.latest_recommendation(f"agora_test_pair.{task_id}") is not None
         assert store.latest_prediction(f"agora_test_pair.{task_id}") is not None
     # first >> second: the plan starts second after first ends
@@ -69,13 +72,15 @@ def test_planned_configuration_reaches_the_payload_and_the_run_is_recorded(airfl
 
 
 def test_a_failed_run_releases_its_lease_and_is_recorded_with_its_reason(airflow_home, tmp_path):
-    result, _output, _, url = run_dag(airflow_home, tmp_path, extra_env={"AGORA_TEST_FAIL": "out_of_memory"})
+    # Spark reports a shuffle fetch failure; the cluster events say the cluster lost nodes
+    result, _output, _, url = run_dag(airflow_home, tmp_path, extra_env={"AGORA_TEST_FAIL": "nodes_lost"})
     assert result["tasks"]["second"] == "failed"
     assert result["tasks"]["first"] == "success" and result["tasks"]["third"] == "success"
     store = HistoryStore.open(url)
     assert store.ledger().leases() == []
     (run,) = store.list_runs("agora_test_pair.second")
-    assert not run.succeeded and run.failure_reason == "out_of_memory"
+    assert not run.succeeded and run.failure_reason == "lost_executors"
+    assert run.cluster_report["activity"]["nodes_lost"] >= 1
 
 
 def test_a_history_database_that_is_down_leaves_the_tasks_green(airflow_home, tmp_path):

@@ -10,6 +10,7 @@ import pytest
 
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.platforms import emr
+from airflow_agora.platforms.reports import config_from_report
 from airflow_agora.prediction.profile import build_profile
 from airflow_agora.sandbox.emr import EmrSandbox
 
@@ -119,3 +120,23 @@ def test_the_emr_sandbox_runs_steps_for_the_modelled_time_and_writes_their_logs_
         assert aws.flows[killed].eventlogs == []
         profile = build_profile(aws.flows[ok].eventlogs[0], s3_client=aws.client("s3"))
         assert profile.platform.platform == "emr" and profile.platform.workers == 4 and profile.complete
+
+
+def test_the_cluster_report_keeps_sizing_states_and_start_up_but_not_step_arguments():
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    timeline = {"CreationDateTime": t0, "ReadyDateTime": t0 + timedelta(seconds=412)}
+    cluster = {"Id": "j-1", "Name": "nightly", "ReleaseLabel": "emr-7.2.0",
+               "Configurations": [{"Classification": "spark-env", "Properties": {"TOKEN": "s3cr3t"}}],
+               "Status": {"State": "TERMINATED", "StateChangeReason": {"Code": "ALL_STEPS_COMPLETED"},
+                          "Timeline": timeline}}  # fmt: skip
+    groups = [{"InstanceGroupType": "MASTER", "InstanceType": "m5.xlarge", "RequestedInstanceCount": 1},
+              {"InstanceGroupType": "CORE", "InstanceType": "c5.2xlarge", "RequestedInstanceCount": 4,
+               "Market": "ON_DEMAND"}]  # fmt: skip
+    steps = [{"Id": "s-1", "Name": "etl", "Config": {"Args": ["--password", "s3cr3t"]},
+              "Status": {"State": "COMPLETED"}}]  # fmt: skip
+    report = emr.cluster_report(cluster, groups, steps)
+    assert report["activity"]["startup_s"] == 412 and report["activity"]["termination"] == "ALL_STEPS_COMPLETED"
+    assert report["Cluster"]["Status"]["Timeline"]["CreationDateTime"] == t0.isoformat()  # JSON as stored
+    assert "s3cr3t" not in str(report)
+    observed = config_from_report(report)  # a stored report is one agora predict reads
+    assert observed == ClusterConfig("c5.2xlarge", 4, driver_instance_type="m5.xlarge", platform="emr")

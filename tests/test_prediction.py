@@ -10,9 +10,9 @@ import pytest
 from airflow_agora.cli.main import main
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import InvalidInputError
-from airflow_agora.platforms.databricks import new_cluster_spec
+from airflow_agora.platforms.databricks import cluster_activity, new_cluster_spec
 from airflow_agora.platforms.emr import instance_groups
-from airflow_agora.platforms.reports import config_from_report, with_fragments
+from airflow_agora.platforms.reports import classify_failure, config_from_report, with_fragments
 from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.prediction.cluster_report import config_from_profile
 from airflow_agora.prediction.cost import CostRates, photon_break_even_speedup, run_cost
@@ -211,6 +211,38 @@ def test_cluster_report_shapes():
     )
     with pytest.raises(InvalidInputError, match="not recognised"):
         config_from_report({"foo": 1})
+
+
+def test_cluster_activity_of_an_autoscaled_cluster_that_lost_spot_nodes():
+    t = 1_700_000_000_000
+
+    def size(current, target):
+        return {"current_num_workers": current, "target_num_workers": target}
+
+    events = [  # newest first, as the Clusters API answers by default
+        {"timestamp": t + 700_000, "type": "TERMINATING", "details": {"reason": {"code": "JOB_FINISHED"}}},
+        {"timestamp": t + 600_000, "type": "NODES_LOST", "details": size(6, 8)},
+        {"timestamp": t + 400_000, "type": "UPSIZE_COMPLETED", "details": size(8, 8)},
+        {"timestamp": t + 300_000, "type": "RESIZING", "details": size(2, 8)},
+        {"timestamp": t + 100_000, "type": "RUNNING", "details": size(2, 2)},
+        {"timestamp": t, "type": "CREATING", "details": {"cluster_size": {"autoscale": {"min_workers": 2}}}},
+    ]
+    activity = cluster_activity(events)
+    assert activity["startup_s"] == 100 and activity["nodes_lost"] == 2 and activity["resizes"] == 2
+    # 2 workers for 300 s, 8 for 200 s, 6 for 100 s over 600 s running
+    assert activity["mean_workers"] == pytest.approx((2 * 300 + 8 * 200 + 6 * 100) / 600, abs=0.01)
+    assert activity["termination"] == "JOB_FINISHED" and activity["events"] == 6
+    still_running = cluster_activity(events[-2:])
+    assert still_running["mean_workers"] is None and still_running["termination"] is None
+
+
+def test_failures_are_classified_from_the_message_then_from_the_clusters_activity():
+    assert classify_failure("java.lang.OutOfMemoryError: Java heap space") == "out_of_memory"
+    assert classify_failure("ExecutorLostFailure (executor 3 exited)") == "lost_executors"
+    fetch_failed = "org.apache.spark.shuffle.FetchFailedException: Failed to connect to /10.0.0.7:4048"
+    assert classify_failure(fetch_failed) == "other"
+    assert classify_failure(fetch_failed, {"nodes_lost": 2}) == "lost_executors"
+    assert classify_failure("java.lang.OutOfMemoryError", {"nodes_lost": 2}) == "out_of_memory"  # the text first
 
 
 def test_fragments_round_trip_through_the_report_parser():

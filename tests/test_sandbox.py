@@ -121,3 +121,23 @@ def test_measured_curves_interpolate_between_points_and_extrapolate_beyond():
     assert model.runtime_s("index_analysis", "c5.4xlarge", 4, 16) == pytest.approx(
         model.runtime_s("index_analysis", "c4.2xlarge", 8, 8)
     )
+
+
+def test_cluster_events_page_through_the_hook_and_say_when_nodes_were_lost(ws, monkeypatch):
+    from airflow_agora.hooks.databricks import DatabricksApi
+
+    monkeypatch.setenv("AIRFLOW_CONN_DATABRICKS_DEFAULT", ws.airflow_connection())
+    lossy = {**JOB, "spark_python_task": {**JOB["spark_python_task"], "parameters": ["--fail", "nodes_lost"]}}
+    run_id = call(ws, "POST", "jobs/runs/submit", **lossy)["run_id"]
+    run = wait_terminal(ws, run_id)
+    time.sleep(0.05)  # the cluster's TERMINATED event comes 5 s (virtual) after the run ends
+    api = DatabricksApi.for_connection("databricks_default")
+    events = api.cluster_events(databricks.run_cluster_id(run), page_size=2)  # three pages
+    assert [e["type"] for e in events] == ["CREATING", "RUNNING", "NODES_LOST", "TERMINATING", "TERMINATED"]
+    finished = api.finished_run(run_id)
+    activity = finished.cluster_report["activity"]
+    assert activity["startup_s"] == pytest.approx(ws.startup_s, abs=0.01) and activity["nodes_lost"] == 1
+    assert activity["termination"] == "JOB_FINISHED"
+    assert 3 < activity["mean_workers"] < 4  # 4 workers, 3 for the last fifth
+    assert not finished.succeeded and "FetchFailedException" in finished.message  # Spark does not say why
+    assert databricks.config_from_cluster_spec(finished.cluster_report).num_workers == 4

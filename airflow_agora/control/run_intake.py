@@ -42,6 +42,7 @@ def intake_run(
     eventlog_uri: str | None,
     read_profile: ProfileReader | None,
     pending_marker: dict | None = None,
+    cluster_report: dict | None = None,
     catalogue: Catalogue,
     rates: CostRates | None = None,
 ) -> tuple[RunRecord, Recommendation, list[str]]:
@@ -49,6 +50,7 @@ def intake_run(
     notes for the task log (a log that is not ready, a prediction that failed)."""
     rates = rates or CostRates()
     notes: list[str] = []
+    activity = (cluster_report or {}).get("activity")
     cost = run_cost(config, runtime_s, catalogue, rates).total_usd if config.platform != "generic" else None
     run = RunRecord(
         project=project,
@@ -57,10 +59,11 @@ def intake_run(
         runtime_s=runtime_s,
         status=RunStatus.SUCCESS if succeeded else RunStatus.FAILED,
         cost_usd=cost,
-        failure_reason=None if succeeded else FailureReason(classify_failure(message)),
+        failure_reason=None if succeeded else FailureReason(classify_failure(message, activity)),
         started_at=started_at,
         ended_at=ended_at,
         eventlog_uri=eventlog_uri,
+        cluster_report=cluster_report or {},
     )
     profile = _ready_profile(eventlog_uri, read_profile, notes)
     if profile is not None:

@@ -172,6 +172,7 @@ class RunRecord:
     ended_at: datetime | None = None
     eventlog_uri: str | None = None
     profile_summary: dict = field(default_factory=dict)
+    cluster_report: dict = field(default_factory=dict)  # the platform's, with its ``activity`` summary
     fingerprint: str | None = None
     input_bytes: int | None = None
     recorded_at: datetime | None = None
@@ -203,6 +204,7 @@ class RunRecord:
             "fingerprint": self.fingerprint,
             "input_bytes": self.input_bytes,
             "profile_summary": self.profile_summary,
+            "cluster_report": self.cluster_report,
             "recorded_at": _iso(self.recorded_at),
         }
 

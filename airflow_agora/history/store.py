@@ -373,6 +373,7 @@ def _run_values(r: RunRecord) -> dict:
         "ended_at": r.ended_at,
         "eventlog_uri": r.eventlog_uri,
         "profile_summary": r.profile_summary,
+        "cluster_report": r.cluster_report or None,
         "fingerprint": r.fingerprint,
         "input_bytes": r.input_bytes,
     }
@@ -391,6 +392,7 @@ def _run_from_row(project: str, row) -> RunRecord:
         ended_at=_utc(row["ended_at"]),
         eventlog_uri=row["eventlog_uri"],
         profile_summary=dict(row["profile_summary"] or {}),
+        cluster_report=dict(row["cluster_report"] or {}),
         fingerprint=row["fingerprint"],
         input_bytes=row["input_bytes"],
         recorded_at=_utc(row["recorded_at"]),

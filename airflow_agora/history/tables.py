@@ -78,6 +78,7 @@ run = Table(
     _when("ended_at"),
     Column("eventlog_uri", Text),
     Column("profile_summary", JSON, nullable=False),
+    Column("cluster_report", JSON),
     Column("fingerprint", String(128)),
     Column("input_bytes", BigInteger),
     _when("recorded_at", False),

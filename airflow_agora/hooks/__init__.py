@@ -26,6 +26,7 @@ class FinishedRun:
     ended_at: datetime | None
     eventlog_uri: str | None
     reader: dict  # see log_reader
+    cluster_report: dict  # the platform's cluster report with its ``activity`` summary
 
 
 def log_reader(reader: dict):

@@ -12,6 +12,8 @@ from airflow_agora.prediction.eventlog.stores import DatabricksRestApi
 from airflow_agora.prediction.profile import ApplicationProfile, build_profile
 
 GET_JOB_ENDPOINT = ("GET", "2.2/jobs/get")
+CLUSTER_EVENTS_ENDPOINT = ("POST", "2.1/clusters/events")
+CLUSTER_EVENTS_MAX = 5000  # a job cluster's life has tens; stop paging a pathological one here
 
 
 class DatabricksApi:
@@ -26,6 +28,16 @@ class DatabricksApi:
 
     def cluster(self, cluster_id: str) -> dict:
         return self.hook._do_api_call(GET_CLUSTER_ENDPOINT, {"cluster_id": cluster_id})
+
+    def cluster_events(self, cluster_id: str, *, page_size: int = 500) -> list[dict]:
+        """Every event of a cluster, oldest first, following ``next_page``."""
+        request: dict | None = {"cluster_id": cluster_id, "order": "ASC", "limit": page_size}
+        events: list[dict] = []
+        while request is not None and len(events) < CLUSTER_EVENTS_MAX:
+            page = self.hook._do_api_call(CLUSTER_EVENTS_ENDPOINT, request)
+            events += page.get("events") or []
+            request = page.get("next_page")
+        return events
 
     def job_settings(self, job_id: int) -> dict:
         return self.hook._do_api_call(GET_JOB_ENDPOINT, {"job_id": job_id}).get("settings") or {}
@@ -44,10 +56,11 @@ class DatabricksApi:
         return cls(DatabricksHook(conn_id))
 
     def finished_run(self, run_id: int) -> FinishedRun:
-        """A run from ``runs/get`` and its job cluster from ``clusters/get``."""
+        """A run from ``runs/get``, its job cluster from ``clusters/get`` and ``clusters/events``."""
         run = self.run(run_id)
         cluster_id = databricks.run_cluster_id(run)
         cluster = self.cluster(cluster_id) if cluster_id else (run.get("cluster_spec") or {}).get("new_cluster") or {}
+        events = self.cluster_events(cluster_id) if cluster_id else []
         succeeded, message, runtime_s, _ = databricks.run_outcome(run)
         return FinishedRun(
             config=databricks.config_from_cluster_spec(cluster),
@@ -58,6 +71,7 @@ class DatabricksApi:
             ended_at=_when(run.get("end_time")),
             eventlog_uri=databricks.eventlog_location(cluster),
             reader={"reader": "databricks", "conn_id": self.hook.databricks_conn_id},
+            cluster_report=databricks.cluster_report(cluster, events),
         )
 
 

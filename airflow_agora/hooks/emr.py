@@ -66,4 +66,5 @@ class EmrApi:
             ended_at=ended_at,
             eventlog_uri=configured if configured and configured == own_eventlog_dir else None,
             reader={"reader": "emr", "aws_conn_id": self.aws_conn_id, "region_name": self.region_name},
+            cluster_report=emr.cluster_report(cluster, groups, steps),
         )

@@ -80,6 +80,7 @@ def record_finished_run(store, project: str, run_key: str, finished: FinishedRun
         eventlog_uri=finished.eventlog_uri,
         read_profile=log_reader(finished.reader),
         pending_marker=finished.reader,
+        cluster_report=finished.cluster_report,
         catalogue=catalogue(),
         rates=AgoraSettings.load().rates(),
     )

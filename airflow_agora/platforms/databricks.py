@@ -118,3 +118,62 @@ def run_cluster_id(run: dict) -> str | None:
         if cluster_id:
             return cluster_id
     return None
+
+
+_REPORTED_CLUSTER_KEYS = (
+    "cluster_id", "cluster_name", "spark_version", "node_type_id", "driver_node_type_id", "num_workers",
+    "autoscale", "aws_attributes", "runtime_engine", "state", "start_time", "terminated_time",
+    "termination_reason",
+)  # fmt: skip
+
+
+def cluster_report(cluster: dict, events: list[dict]) -> dict:
+    """What a run's job cluster was and went through, for the run record: its sizing and state from
+    ``clusters/get`` (without ``spark_conf``, ``spark_env_vars`` or init scripts, which may hold
+    secrets) and, under ``activity``, :func:`cluster_activity` of its events. It is itself a cluster
+    report ``agora predict --cluster-report`` reads."""
+    kept = {k: cluster[k] for k in _REPORTED_CLUSTER_KEYS if k in cluster}
+    return {**kept, "activity": cluster_activity(events)}
+
+
+def cluster_activity(events: list[dict]) -> dict:
+    """A summary of ``clusters/events`` (any order): ``startup_s`` (creating or starting to running),
+    ``nodes_lost`` (workers the cluster lost, from ``NODES_LOST`` events), ``resizes``,
+    ``mean_workers`` (time-weighted while running: what an autoscaled cluster really had),
+    ``termination`` (the reason code) and ``events`` (how many)."""
+    ordered = sorted(events, key=lambda e: e.get("timestamp") or 0)
+    first = {}
+    for event in ordered:
+        first.setdefault(event.get("type"), event)
+    begun = first.get("CREATING") or first.get("STARTING")
+    running = first.get("RUNNING")
+    startup_s = (running["timestamp"] - begun["timestamp"]) / 1000 if begun and running else None
+    ended = first.get("TERMINATING") or first.get("TERMINATED")
+    end_ms = ended["timestamp"] if ended else None
+    nodes_lost = 0
+    workers_at: list[tuple[int, int]] = []  # (from ms, workers) while running
+    for event in ordered:
+        details = event.get("details") or {}
+        current = details.get("current_num_workers")
+        if event.get("type") == "NODES_LOST":
+            target = details.get("target_num_workers")
+            nodes_lost += max(1, int(target) - int(current)) if current is not None and target is not None else 1
+        if current is not None and running and running["timestamp"] <= event["timestamp"] < (end_ms or 1 << 62):
+            workers_at.append((event["timestamp"], int(current)))
+    return {
+        "startup_s": startup_s,
+        "nodes_lost": nodes_lost,
+        "resizes": sum(1 for e in ordered if e.get("type") in ("RESIZING", "UPSIZE_COMPLETED")),
+        "mean_workers": _time_weighted(workers_at, end_ms),
+        "termination": ((ended or {}).get("details") or {}).get("reason", {}).get("code"),
+        "events": len(ordered),
+    }
+
+
+def _time_weighted(steps: list[tuple[int, int]], end_ms: int | None) -> float | None:
+    """The mean of a step function given as (from ms, value) up to ``end_ms``."""
+    if not steps or end_ms is None or end_ms <= steps[0][0]:
+        return None
+    ends = [since for since, _ in steps[1:]] + [end_ms]
+    area = sum(value * (until - since) for (since, value), until in zip(steps, ends, strict=True))
+    return round(area / (end_ms - steps[0][0]), 2)

@@ -135,3 +135,43 @@ def run_outcome(cluster: dict, steps: list[dict]) -> tuple[bool, str, float, dat
     start, end = (min(starts) if starts else None), (max(ends) if ends else None)
     runtime_s = (end - start).total_seconds() if start and end else 0.0
     return succeeded, message, max(0.0, runtime_s), start, end
+
+
+_REPORTED_CLUSTER_KEYS = ("Id", "Name", "ReleaseLabel", "InstanceCollectionType", "Status", "NormalizedInstanceHours")
+_REPORTED_GROUP_KEYS = ("Name", "InstanceGroupType", "InstanceType", "Market", "RequestedInstanceCount",
+                        "RunningInstanceCount")  # fmt: skip
+
+
+def cluster_report(cluster: dict, groups: list[dict], steps: list[dict]) -> dict:
+    """What a job flow was and went through, for the run record, in the shape ``agora predict
+    --cluster-report`` reads: ``Cluster`` (identity, release, state and its timeline), its
+    ``InstanceGroups`` and ``Steps`` (names, states, timelines; not their arguments, which may hold
+    secrets), and ``activity`` as for Databricks (start-up and the termination reason)."""
+    status = cluster.get("Status") or {}
+    timeline = status.get("Timeline") or {}
+    created, ready = timeline.get("CreationDateTime"), timeline.get("ReadyDateTime")
+    pick = lambda d, keys: {k: _jsonable(d[k]) for k in keys if k in d}  # noqa: E731
+    return {
+        "Cluster": pick(cluster, _REPORTED_CLUSTER_KEYS),
+        "InstanceGroups": [pick(g, _REPORTED_GROUP_KEYS) for g in groups],
+        "Steps": [pick(s, ("Id", "Name", "Status")) for s in steps],
+        "activity": {
+            "startup_s": (ready - created).total_seconds() if created and ready else None,
+            "nodes_lost": 0,
+            "resizes": 0,
+            "mean_workers": None,
+            "termination": (status.get("StateChangeReason") or {}).get("Code"),
+            "events": None,
+        },
+    }
+
+
+def _jsonable(value):
+    """boto3's datetimes as ISO text, inside dicts and lists too."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value

@@ -74,10 +74,15 @@ _FAILURE_PATTERNS = (
 )
 
 
-def classify_failure(message: str) -> str:
-    """``out_of_memory``, ``lost_executors``, ``timeout`` or ``other`` from a platform's error text."""
+def classify_failure(message: str, activity: dict | None = None) -> str:
+    """``out_of_memory``, ``lost_executors``, ``timeout`` or ``other`` from a platform's error text
+    and, when the text names none, the cluster's ``activity``: a run that failed on a cluster which
+    lost nodes (spot reclaimed, hosts died) failed because of it, whatever Spark then said (often a
+    shuffle ``FetchFailedException``)."""
     text = message.lower()
     for reason, needles in _FAILURE_PATTERNS:
         if any(n in text for n in needles):
             return reason
+    if (activity or {}).get("nodes_lost"):
+        return "lost_executors"
     return "other"

@@ -15,7 +15,9 @@ every timestamp the API returns is virtual.
 Which workload a task runs: the stem of ``spark_python_task.python_file`` (or the notebook's name,
 the jar's main class, else the task key). The task's parameters drive the model as a real job's
 arguments would: ``--input-scale X`` (data grown X-fold), ``--code-version v2`` (a changed stage
-structure), ``--fail out_of_memory`` (the job dies with an OutOfMemoryError).
+structure), ``--fail out_of_memory`` (the job dies with an OutOfMemoryError), ``--fail nodes_lost``
+(a quarter of the workers are lost late in the run, as spot reclaims leave them: the cluster events
+say so, Spark only reports a shuffle fetch failure).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class TaskRun:
     input_scale: float
     code_version: str
     failure: str | None
+    nodes_lost: int = 0
     logged: bool = False
     cancelled_ms: int | None = None
 
@@ -226,8 +229,9 @@ class DatabricksSandbox:
             workers = cluster["autoscale"].get("max_workers")
         if workers is None:
             raise ApiError(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", "num_workers or autoscale is required")
+        args = _task_args(spec, job_params)
         timing = job_timing(self.workloads, _workload_of(spec, self.workloads), node, int(workers),
-                            self.catalogue.get(node).vcpus, _task_args(spec, job_params))  # fmt: skip
+                            self.catalogue.get(node).vcpus, args)  # fmt: skip
         started = start_ms + int(self.startup_s * 1000)
         return TaskRun(
             run_id=run_id,
@@ -244,6 +248,7 @@ class DatabricksSandbox:
             input_scale=timing.input_scale,
             code_version=timing.code_version,
             failure=timing.failure,
+            nodes_lost=max(1, int(workers) // 4) if args.get("fail") == "nodes_lost" else 0,
         )
 
     def run_now(self, payload: dict) -> int:
@@ -367,23 +372,39 @@ class DatabricksSandbox:
                 out["termination_reason"] = {"code": "JOB_FINISHED", "type": "SUCCESS"}
             return out
 
-    def cluster_events(self, cluster_id: str) -> dict:
+    def cluster_events(self, request: dict) -> dict:
+        """A page of a cluster's events (``order`` DESC by default, ``offset``, ``limit`` up to 500)
+        with ``next_page``, the request for the rest, as the Clusters API pages them."""
+        cluster_id = str(request.get("cluster_id"))
         with self._lock:
             task = self._cluster_task(cluster_id)
             now = self.now_ms()
-            workers = self.cluster_json(cluster_id)["num_workers"]
+            workers = int(self.cluster_json(cluster_id)["num_workers"])
             timeline = [
                 (task.queued_ms, "CREATING", {"cluster_size": {"num_workers": workers}}),
                 (task.start_ms, "RUNNING", {"current_num_workers": workers, "target_num_workers": workers}),
-                (task.finished_ms, "TERMINATING", {"reason": {"code": "JOB_FINISHED"}}),
-                (task.finished_ms + 5000, "TERMINATED", {"reason": {"code": "JOB_FINISHED"}}),
+            ]
+            if task.nodes_lost:
+                lost_ms = task.start_ms + (task.end_ms - task.start_ms) * 4 // 5
+                left = workers - task.nodes_lost
+                timeline.append((lost_ms, "NODES_LOST", {"current_num_workers": left, "target_num_workers": workers}))
+            reason = {"code": "JOB_FINISHED", "type": "SUCCESS"}
+            timeline += [
+                (task.finished_ms, "TERMINATING", {"reason": reason}),
+                (task.finished_ms + 5000, "TERMINATED", {"reason": reason}),
             ]
             events = [
                 {"cluster_id": cluster_id, "timestamp": ts, "type": kind, "details": details}
                 for ts, kind, details in timeline
                 if ts <= now
             ]
-            return {"events": list(reversed(events)), "total_count": len(events)}
+        if str(request.get("order", "DESC")).upper() == "DESC":
+            events.reverse()
+        offset, limit = int(request.get("offset", 0)), min(500, int(request.get("limit", 50)))
+        page = {"events": events[offset : offset + limit], "total_count": len(events)}
+        if offset + limit < len(events):
+            page["next_page"] = {**request, "offset": offset + limit, "limit": limit}
+        return page
 
     # -- event logs ------------------------------------------------------------------------------------
 
@@ -534,7 +555,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", "jobs/update"): lambda: ws.update_job(args) or {},
             ("GET", "jobs/list"): lambda: self._jobs(args.get("name")),
             ("GET", "clusters/get"): lambda: ws.cluster_json(str(args.get("cluster_id"))),
-            ("POST", "clusters/events"): lambda: ws.cluster_events(str(args.get("cluster_id"))),
+            ("POST", "clusters/events"): lambda: ws.cluster_events(args),
             ("GET", "dbfs/get-status"): lambda: self._dbfs_status(args["path"]),
             ("GET", "dbfs/list"): lambda: self._dbfs_list(args["path"]),
             ("GET", "dbfs/read"): lambda: self._dbfs_read(

@@ -24,6 +24,9 @@ DEFAULT_WORKLOAD = "default"
 FAILURES = {
     "out_of_memory": "java.lang.OutOfMemoryError: Java heap space",
     "lost_executors": "org.apache.spark.SparkException: Job aborted: ExecutorLostFailure (executor 3 exited)",
+    "nodes_lost": "org.apache.spark.SparkException: Job aborted due to stage failure: ShuffleMapStage 7 has "
+    "failed the maximum allowable number of times: 4. Most recent failure reason: "
+    "org.apache.spark.shuffle.FetchFailedException: Failed to connect to /10.139.64.17:4048",
 }
 INPUT_BYTES_AT_SCALE_1 = 40 << 30
 
