@@ -27,16 +27,20 @@ def airflow_home(tmp_path_factory):
     return home
 
 
-def run_dag(airflow_home, tmp_path, *, broken_logs=False, history_url=None, extra_env=None, speedup=1000):
-    """Run ``agora_test_pair`` once; returns (result, output, sandbox, history url)."""
+def run_dag(airflow_home, tmp_path, *, broken_logs=False, history_url=None, extra_env=None, speedup=1000,
+            dag_id="agora_test_pair", dbfs_files=None):  # fmt: skip
+    """Run ``dag_id`` once; returns (result, output, sandbox, history url)."""
     url = history_url or f"sqlite:///{tmp_path / 'agora.db'}"
     if history_url is None:
         migrate(make_engine(url))
     with DatabricksSandbox(tmp_path / "ws", token=TOKEN, speedup=speedup, broken_logs=broken_logs) as ws:
+        for path, text in (dbfs_files or {}).items():
+            ws.local_path(path).parent.mkdir(parents=True, exist_ok=True)
+            ws.local_path(path).write_text(text)
         env = airflow_env(
             airflow_home, dags_folder=DAGS, history_url=url, databricks_connection=ws.airflow_connection()
         )
-        results, output = run_in_airflow({**env, **(extra_env or {})}, "agora_test_pair")
+        results, output = run_in_airflow({**env, **(extra_env or {})}, dag_id)
     return results[0], output, ws, url
 
 
@@ -153,3 +157,30 @@ def test_the_prediction_step_records_failed_runs_and_stays_green_when_history_is
     result, output, _ = run_predict_dag(airflow_home, tmp_path / "down", history_url=down)
     assert result["tasks"] == {"etl": "success", "recommend": "success"}, output[-3000:]
     assert "recording the run skipped" in output
+
+
+REAL_JOB = """
+import argparse
+from pyspark.sql import SparkSession
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--rows", type=int)
+args = parser.parse_args()
+spark = SparkSession.builder.getOrCreate()
+spark.range(0, args.rows).selectExpr("id % 53 AS k", "id AS v").groupBy("k").sum("v").collect()
+spark.stop()
+"""
+
+
+@pytest.mark.slow
+def test_a_real_pyspark_job_is_planned_run_recorded_and_profiled_from_its_own_log(airflow_home, tmp_path):
+    result, output, ws, url = run_dag(
+        airflow_home, tmp_path, dag_id="agora_test_real", speedup=100, dbfs_files={"dbfs:/jobs/real_job.py": REAL_JOB}
+    )
+    assert result["state"] == "success", output[-3000:]
+    (task,) = [t for run in ws.runs.values() for t in run.tasks]
+    assert task.spark is not None and task.spark.returncode == 0  # really ran, not modelled
+    (run,) = HistoryStore.open(url).list_runs("agora_test_real.real_job")
+    assert run.succeeded and run.runtime_s == pytest.approx(task.spark.elapsed_s, abs=1)
+    assert run.fingerprint and run.profile_summary["tasks"] > 0  # Spark's own log, profiled
+    assert run.profile_summary["spark_version"].startswith("4.")

@@ -38,8 +38,9 @@ def call(ws, method, path, **payload):
     return requests.post(f"{ws.url}/api/2.2/{path}", json=payload, headers=headers, timeout=10).json()
 
 
-def wait_terminal(ws, run_id):
-    for _ in range(200):
+def wait_terminal(ws, run_id, timeout_s=10):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
         run = call(ws, "GET", "jobs/runs/get", run_id=run_id)
         if run["state"]["life_cycle_state"] == "TERMINATED":
             return run
@@ -141,3 +142,48 @@ def test_cluster_events_page_through_the_hook_and_say_when_nodes_were_lost(ws, m
     assert 3 < activity["mean_workers"] < 4  # 4 workers, 3 for the last fifth
     assert not finished.succeeded and "FetchFailedException" in finished.message  # Spark does not say why
     assert databricks.config_from_cluster_spec(finished.cluster_report).num_workers == 4
+
+
+REAL_JOB = """
+import sys
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.getOrCreate()  # the cluster's session, as on Databricks
+if "--fail" in sys.argv:
+    spark.sql("SELECT * FROM no_such_table").collect()
+rows = spark.range(0, 200_000).selectExpr("id % 31 AS k", "id AS v").groupBy("k").sum("v").count()
+assert rows == 31 and spark.conf.get("spark.agora.test") == "from-the-cluster-spec"
+spark.stop()
+"""
+
+
+@pytest.mark.slow
+def test_a_real_pyspark_script_runs_as_long_as_it_takes_and_its_own_log_is_delivered(tmp_path):
+    with DatabricksSandbox(tmp_path, token=TOKEN, speedup=100, startup_s=60) as ws:
+        assert ws.spark_submit is not None, "pyspark and Java 17 are needed"
+        script = ws.local_path("dbfs:/jobs/real_job.py")
+        script.parent.mkdir(parents=True)
+        script.write_text(REAL_JOB)
+        cluster = {**JOB["new_cluster"], "spark_conf": {"spark.agora.test": "from-the-cluster-spec"}}
+        job = {**JOB, "new_cluster": cluster, "spark_python_task": {"python_file": "dbfs:/jobs/real_job.py"}}
+        ok = call(ws, "POST", "jobs/runs/submit", **job)["run_id"]
+        failing = {**job, "spark_python_task": {"python_file": "dbfs:/jobs/real_job.py", "parameters": ["--fail"]}}
+        bad = call(ws, "POST", "jobs/runs/submit", **failing)["run_id"]
+        run, failed = wait_terminal(ws, ok, timeout_s=240), wait_terminal(ws, bad, timeout_s=240)
+        assert run["state"]["result_state"] == "SUCCESS", run["state"]
+        assert failed["state"]["result_state"] == "FAILED" and "no_such_table" in failed["state"]["state_message"]
+        _, _, runtime_s, setup_s = databricks.run_outcome(run)
+        assert setup_s == pytest.approx(60, abs=1) and 1 < runtime_s < 240  # real seconds, not modelled
+        cluster_id = databricks.run_cluster_id(run)
+        location = databricks.eventlog_location(call(ws, "GET", "clusters/get", cluster_id=cluster_id))
+        profile = build_profile(location, databricks_api=DatabricksRestApi(ws.url, TOKEN))
+        assert profile.complete and profile.spark_version.startswith("4.")  # the real Spark's own log
+        assert profile.platform.worker_node_type == "c4.2xlarge" and profile.platform.workers == 4
+        assert profile.summary()["tasks"] > 0 and profile.wall_ms / 1000 <= runtime_s
+        cancelled = call(ws, "POST", "jobs/runs/submit", **job)["run_id"]
+        call(ws, "POST", "jobs/runs/cancel", run_id=cancelled)
+        assert wait_terminal(ws, cancelled)["state"]["result_state"] == "CANCELED"
+        assert ws.runs[cancelled].tasks[0].spark.process.poll() is not None  # the script was stopped
+        task = {"new_cluster": cluster, "spark_python_task": {"python_file": "dbfs:/jobs/real_job.py"}}
+        two = {"run_name": "two", "tasks": [{**task, "task_key": "a"}, {**task, "task_key": "b"}]}
+        assert "single task" in call(ws, "POST", "jobs/runs/submit", **two)["message"]

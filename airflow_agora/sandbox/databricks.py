@@ -12,8 +12,11 @@ to the sandbox's DBFS folder) ``log_delay_s`` later, as Databricks delivers logs
 virtual and runs ``speedup`` times faster than the wall clock, so an 800 s job takes 8 s at 100x;
 every timestamp the API returns is virtual.
 
-Which workload a task runs: the stem of ``spark_python_task.python_file`` (or the notebook's name,
-the jar's main class, else the task key). The task's parameters drive the model as a real job's
+Which workload a task runs: when ``spark_python_task.python_file`` is a script that exists here (a
+``dbfs:/`` path in the sandbox's DBFS, or a ``file:`` path) and pyspark and Java are installed, the
+script itself, run by :mod:`real_spark` for as long as it takes, and its own event log is delivered.
+Otherwise a modelled workload: the stem of ``python_file`` (or the notebook's name, the jar's main
+class, else the task key). The task's parameters drive the model as a real job's
 arguments would: ``--input-scale X`` (data grown X-fold), ``--code-version v2`` (a changed stage
 structure), ``--fail out_of_memory`` (the job dies with an OutOfMemoryError), ``--fail nodes_lost``
 (a quarter of the workers are lost late in the run, as spot reclaims leave them: the cluster events
@@ -26,6 +29,8 @@ import base64
 import copy
 import itertools
 import json
+import os
+import shutil
 import threading
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -34,11 +39,19 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, urlsplit
 
 from airflow_agora.prediction.catalogue import Catalogue
-from airflow_agora.sandbox.spark_log import LoggedCluster, LoggedRun, write_eventlog
+from airflow_agora.sandbox import real_spark
+from airflow_agora.sandbox.spark_log import (
+    LoggedCluster,
+    LoggedRun,
+    databricks_usage_tags,
+    eventlog_path,
+    write_eventlog,
+)
 from airflow_agora.sandbox.virtual_clock import VirtualClock
 from airflow_agora.sandbox.workloads import INPUT_BYTES_AT_SCALE_1, WorkloadModel, job_args, job_timing
 
 DBFS_READ_MAX = 1 << 20
+NOT_YET_MS = 1 << 62  # the end of a real script that is still running
 
 
 class ApiError(Exception):
@@ -66,6 +79,7 @@ class TaskRun:
     code_version: str
     failure: str | None
     nodes_lost: int = 0
+    spark: real_spark.SparkProcess | None = None  # a real script's process
     logged: bool = False
     cancelled_ms: int | None = None
 
@@ -111,6 +125,7 @@ class DatabricksSandbox:
         startup_s: float = 180.0,
         log_delay_s: float = 0.0,
         broken_logs: bool = False,
+        real_scripts: bool = True,
     ) -> None:
         self.folder = Path(folder)
         self.dbfs_root = self.folder / "dbfs"
@@ -122,6 +137,7 @@ class DatabricksSandbox:
         self.startup_s = startup_s
         self.log_delay_s = log_delay_s
         self.broken_logs = broken_logs  # write unreadable logs, as a failed log delivery leaves them
+        self.spark_submit = real_spark.spark_submit() if real_scripts else None
         self._lock = threading.RLock()
         self._ids = itertools.count(1001)
         self.runs: dict[int, Run] = {}
@@ -140,6 +156,10 @@ class DatabricksSandbox:
         return self
 
     def stop(self) -> None:
+        for run in self.runs.values():
+            for task in run.tasks:
+                if task.spark is not None:
+                    task.spark.kill()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -195,9 +215,17 @@ class DatabricksSandbox:
             now = self.now_ms()
             specs = payload.get("tasks") or [{**payload, "task_key": payload.get("run_name") or "task"}]
             job_clusters = {c["job_cluster_key"]: c["new_cluster"] for c in payload.get("job_clusters") or []}
+            scripts = [self._real_script(spec) for spec in specs]
+            if len(specs) > 1 and any(scripts):
+                raise ApiError(
+                    HTTPStatus.BAD_REQUEST,
+                    "INVALID_PARAMETER_VALUE",
+                    "the sandbox runs a real PySpark script only as a run's single task: submit it on its own",
+                )
             tasks, start = [], now
-            for spec in specs:
-                task = self._task_run(run_id, spec, job_clusters, start, payload.get("job_parameters") or {})
+            for spec, script in zip(specs, scripts, strict=True):
+                job_params = payload.get("job_parameters") or {}
+                task = self._task_run(run_id, spec, job_clusters, start, job_params, script)
                 tasks.append(task)
                 start = task.end_ms
             self.runs[run_id] = Run(
@@ -213,7 +241,19 @@ class DatabricksSandbox:
                 self._idempotency[token] = run_id
             return run_id
 
-    def _task_run(self, run_id: int, spec: dict, job_clusters: dict, start_ms: int, job_params: dict) -> TaskRun:
+    def _real_script(self, spec: dict) -> Path | None:
+        """The local file of a task's ``python_file`` if it exists and can really run here."""
+        python_file = str((spec.get("spark_python_task") or {}).get("python_file") or "")
+        if python_file.startswith("dbfs:/"):
+            path = self.local_path(python_file)
+        elif python_file.startswith("file:"):
+            path = Path(urlsplit(python_file).path)
+        else:
+            return None
+        return path if path.is_file() and self.spark_submit is not None else None
+
+    def _task_run(self, run_id: int, spec: dict, job_clusters: dict, start_ms: int, job_params: dict,
+                  script: Path | None = None) -> TaskRun:  # fmt: skip
         cluster = spec.get("new_cluster") or job_clusters.get(spec.get("job_cluster_key", ""))
         if not cluster:
             raise ApiError(
@@ -233,22 +273,36 @@ class DatabricksSandbox:
         timing = job_timing(self.workloads, _workload_of(spec, self.workloads), node, int(workers),
                             self.catalogue.get(node).vcpus, args)  # fmt: skip
         started = start_ms + int(self.startup_s * 1000)
+        cluster_id = f"1121-{next(self._ids):06d}-sandbox"
+        spark = None
+        if script is not None:
+            node_type = self.catalogue.get(node)
+            spark = real_spark.start(
+                self.spark_submit,
+                script,
+                [str(p) for p in (spec.get("spark_python_task") or {}).get("parameters") or []],
+                staging=self.folder / "spark" / cluster_id,
+                cores=min(int(workers) * node_type.vcpus, os.cpu_count() or 1),
+                usage_tags=databricks_usage_tags(_logged_cluster(cluster_id, cluster, self.catalogue)),
+                cluster_spec=cluster,
+            )
         return TaskRun(
             run_id=run_id,
             task_run_id=next(self._ids),
             task_key=spec.get("task_key") or "task",
             workload=timing.workload,
-            cluster_id=f"1121-{next(self._ids):06d}-sandbox",
+            cluster_id=cluster_id,
             cluster=copy.deepcopy(cluster),
             queued_ms=start_ms,
             start_ms=started,
-            end_ms=started + int(timing.runtime_s * 1000),
+            end_ms=NOT_YET_MS if spark else started + int(timing.runtime_s * 1000),
             serial_s=timing.serial_s,
             parallel_s=timing.parallel_s,
             input_scale=timing.input_scale,
             code_version=timing.code_version,
-            failure=timing.failure,
+            failure=None if spark else timing.failure,
             nodes_lost=max(1, int(workers) // 4) if args.get("fail") == "nodes_lost" else 0,
+            spark=spark,
         )
 
     def run_now(self, payload: dict) -> int:
@@ -272,6 +326,8 @@ class DatabricksSandbox:
             for task in run.tasks:
                 if task.cancelled_ms is None and task.end_ms > now:
                     task.cancelled_ms = max(now, task.queued_ms)
+                    if task.spark is not None:
+                        task.spark.kill()
 
     def _run(self, run_id) -> Run:
         try:
@@ -415,6 +471,9 @@ class DatabricksSandbox:
             now = self.now_ms()
             pending = [t for r in self.runs.values() for t in r.tasks if not t.logged]
             for task in pending:
+                if task.spark is not None and task.end_ms == NOT_YET_MS and task.spark.poll():
+                    task.end_ms = task.start_ms + int(task.spark.elapsed_s * 1000)  # as long as it really took
+                    task.failure = task.spark.failure()
                 if task.cancelled_ms is not None:
                     task.logged = True
                     continue
@@ -426,22 +485,14 @@ class DatabricksSandbox:
         destination = ((task.cluster.get("cluster_log_conf") or {}).get("dbfs") or {}).get("destination")
         if not destination:
             return
-        spec = task.cluster
-        node = self.catalogue.get(spec["node_type_id"])
-        aws = spec.get("aws_attributes") or {}
-        workers = int(spec.get("num_workers", (spec.get("autoscale") or {}).get("max_workers", 0)))
-        cluster = LoggedCluster(
-            cluster_id=task.cluster_id,
-            node_type=node.name,
-            driver_node_type=spec.get("driver_node_type_id") or node.name,
-            workers=workers,
-            cores_per_worker=node.vcpus,
-            memory_bytes_per_worker=int(node.memory_gib * (1 << 30)),
-            runtime_engine=spec.get("runtime_engine", "STANDARD"),
-            availability=aws.get("availability", "ON_DEMAND"),
-            first_on_demand=int(aws.get("first_on_demand", 1)),
-            spark_version=spec.get("spark_version", "15.4.x-scala2.12"),
-        )
+        if task.spark is not None:
+            written = task.spark.eventlog()
+            if written is not None:
+                path = eventlog_path(self.local_path(destination), task.cluster_id)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(written, path)
+            return
+        cluster = _logged_cluster(task.cluster_id, task.cluster, self.catalogue)
         run = LoggedRun(
             app_name=task.workload,
             start_ms=task.start_ms,
@@ -481,6 +532,24 @@ class DatabricksSandbox:
 
 def _no_job(payload: dict) -> str:
     return f"Job {payload.get('job_id')} does not exist."
+
+
+def _logged_cluster(cluster_id: str, spec: dict, catalogue: Catalogue) -> LoggedCluster:
+    """The cluster a ``new_cluster`` spec gives, as its event log describes it."""
+    node = catalogue.get(spec["node_type_id"])
+    aws = spec.get("aws_attributes") or {}
+    return LoggedCluster(
+        cluster_id=cluster_id,
+        node_type=node.name,
+        driver_node_type=spec.get("driver_node_type_id") or node.name,
+        workers=int(spec.get("num_workers", (spec.get("autoscale") or {}).get("max_workers", 0))),
+        cores_per_worker=node.vcpus,
+        memory_bytes_per_worker=int(node.memory_gib * (1 << 30)),
+        runtime_engine=spec.get("runtime_engine", "STANDARD"),
+        availability=aws.get("availability", "ON_DEMAND"),
+        first_on_demand=int(aws.get("first_on_demand", 1)),
+        spark_version=spec.get("spark_version", "15.4.x-scala2.12"),
+    )
 
 
 def _task_args(spec: dict, job_params: dict) -> dict[str, str]:

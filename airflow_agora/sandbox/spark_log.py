@@ -64,11 +64,15 @@ def eventlog_folder(destination: Path, cluster_id: str) -> Path:
     return destination / cluster_id / "eventlog"
 
 
+def eventlog_path(destination: Path, cluster_id: str) -> Path:
+    """Where a cluster's (first Spark context's) log goes under ``destination``."""
+    return eventlog_folder(destination, cluster_id) / f"{cluster_id}_10_0_0_1" / "7150981453811" / "eventlog"
+
+
 def write_eventlog(destination: Path, cluster: LoggedCluster, run: LoggedRun) -> Path:
     """Write the run's log under ``destination`` and return the log file's path."""
-    folder = eventlog_folder(destination, cluster.cluster_id) / f"{cluster.cluster_id}_10_0_0_1" / "7150981453811"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "eventlog"
+    path = eventlog_path(destination, cluster.cluster_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(eventlog_text(cluster, run))
     return path
 
@@ -84,10 +88,13 @@ def _properties(cluster: LoggedCluster, run: LoggedRun) -> dict[str, str]:
         return {**common, "spark.master": "yarn", "spark.submit.deployMode": "cluster",
                 "spark.hadoop.fs.s3.impl": "com.amazon.ws.emr.hadoop.fs.EmrFileSystem",
                 "spark.driver.extraClassPath": "/usr/lib/hadoop-lzo/lib/*:/usr/share/aws/emr/emrfs/lib/*"}  # fmt: skip
+    return {**common, "spark.master": "spark://10.0.0.1:7077", **databricks_usage_tags(cluster)}
+
+
+def databricks_usage_tags(cluster: LoggedCluster) -> dict[str, str]:
+    """The ``spark.databricks.clusterUsageTags.*`` properties a Databricks cluster gives Spark."""
     tags = "spark.databricks.clusterUsageTags."
     return {
-        **common,
-        "spark.master": "spark://10.0.0.1:7077",
         tags + "clusterId": cluster.cluster_id,
         tags + "clusterNodeType": cluster.node_type,
         tags + "driverNodeType": cluster.driver_node_type,
