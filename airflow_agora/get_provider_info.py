@@ -15,6 +15,7 @@ def get_provider_info() -> dict:
                 "python-modules": [
                     "airflow_agora.operators.databricks",
                     "airflow_agora.operators.emr",
+                    "airflow_agora.operators.emr_serverless",
                     "airflow_agora.operators.planning",
                     "airflow_agora.operators.predict",
                 ],

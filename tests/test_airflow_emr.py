@@ -90,3 +90,58 @@ def test_deferrable_job_flows_are_watched_by_the_triggerer_and_recorded(airflow_
         (run,) = store.list_runs(f"agora_test_emr.{task_id}")
         assert run.succeeded and run.runtime_s > 0
     assert store.ledger().leases() == []
+
+
+def run_serverless_dag(airflow_home, tmp_path, **extra_env):
+    """Run ``agora_test_emr_serverless`` once; returns (result, output, sandbox, job runs, history store)."""
+    url = f"sqlite:///{tmp_path / 'agora.db'}"
+    migrate(make_engine(url))
+    with EmrSandbox(speedup=200, serverless_startup_s=60) as aws:
+        serverless = aws.client("emr-serverless")
+        app = serverless.create_application(name="agora-test", releaseLabel="emr-7.2.0", type="SPARK")
+        env = airflow_env(airflow_home, dags_folder=DAGS, history_url=url, databricks_connection=None)
+        env |= {"AIRFLOW_CONN_AWS_DEFAULT": aws.airflow_connection(), "AGORA_TEST_APPLICATION_ID": app["applicationId"]}
+        (result,), output = run_in_airflow({**env, **extra_env}, "agora_test_emr_serverless")
+        job_runs = {
+            r: serverless.get_job_run(applicationId=app["applicationId"], jobRunId=r)["jobRun"] for r in aws.serverless
+        }
+    return result, output, aws, job_runs, HistoryStore.open(url)
+
+
+def test_serverless_jobs_run_the_planned_executors_and_are_recorded_with_their_event_logs(airflow_home, tmp_path):
+    result, output, aws, job_runs, store = run_serverless_dag(airflow_home, tmp_path)
+    assert result["state"] == "success", output[-3000:]
+    plan = store.get_plan("agora_test_emr_serverless", result["run_id"])
+    assert plan is not None and set(plan["tasks"]) == {"first", "second"}
+    by_task = {job_run["tags"]["agora_task_id"]: job_run for job_run in job_runs.values()}
+    for task_id, entry in plan["tasks"].items():
+        job_run = by_task[task_id]
+        params = job_run["jobDriver"]["sparkSubmit"]["sparkSubmitParameters"]
+        assert f"spark.executor.instances={entry['config']['num_workers']}" in params
+        assert "spark.dynamicAllocation.enabled=false" in params and "maxExecutors" not in params
+        assert "spark.sql.shuffle.partitions=400" in params  # the user's own parameters are kept
+        assert f"s3://agora-test-logs/serverless/agora-eventlogs/agora_test_emr_serverless.{task_id}/" in params
+        ran = aws.serverless[job_run["jobRunId"]]
+        assert ran.config.num_workers == entry["config"]["num_workers"] and ran.eventlogs
+        (run,) = store.list_runs(f"agora_test_emr_serverless.{task_id}")
+        assert run.succeeded and run.config.platform == "emr-serverless"
+        assert run.runtime_s == pytest.approx(ran.timing.runtime_s, abs=1)
+        assert run.fingerprint and run.profile_summary["tasks"] > 0  # the event log was read from S3
+        assert run.cost_usd > 0 and run.cluster_report["activity"]["startup_s"] == pytest.approx(60, abs=1)
+    assert plan["tasks"]["second"]["start_s"] >= plan["tasks"]["first"]["end_s"]
+    assert store.ledger().leases() == []
+    assert SECRET_KEY not in output
+
+
+def test_deferrable_serverless_jobs_are_watched_by_the_triggerer_and_failures_recorded(airflow_home, tmp_path):
+    result, output, _, _, store = run_serverless_dag(
+        airflow_home, tmp_path, AGORA_TEST_DEFERRABLE="1", AGORA_TEST_FAIL="out_of_memory",
+        AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
+    )  # fmt: skip
+    assert result["tasks"] == {"agora_plan": "success", "first": "success", "second": "failed"}, output[-3000:]
+    assert output.count("Pausing task as DEFERRED") >= 2
+    (first,) = store.list_runs("agora_test_emr_serverless.first")
+    (second,) = store.list_runs("agora_test_emr_serverless.second")
+    assert first.succeeded and first.runtime_s > 0
+    assert not second.succeeded and second.failure_reason == "out_of_memory"
+    assert store.ledger().leases() == []

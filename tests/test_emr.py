@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from airflow_agora.domain.cluster import ClusterConfig
-from airflow_agora.platforms import emr
+from airflow_agora.platforms import emr, emr_serverless
 from airflow_agora.platforms.reports import config_from_report
 from airflow_agora.prediction.profile import build_profile
 from airflow_agora.sandbox.emr import EmrSandbox
@@ -140,3 +140,84 @@ def test_the_cluster_report_keeps_sizing_states_and_start_up_but_not_step_argume
     assert "s3cr3t" not in str(report)
     observed = config_from_report(report)  # a stored report is one agora predict reads
     assert observed == ClusterConfig("c5.2xlarge", 4, driver_instance_type="m5.xlarge", platform="emr")
+
+
+# -- EMR Serverless --------------------------------------------------------------------------------------
+
+SERVERLESS_JOB = {
+    "sparkSubmit": {
+        "entryPoint": "s3://code/index_analysis.py",
+        "entryPointArguments": ["--input-scale", "1"],
+        "sparkSubmitParameters": "--conf spark.executor.cores=4 --executor-memory 14g "
+        "--conf spark.dynamicAllocation.maxExecutors=12 --conf spark.dynamicAllocation.minExecutors=2 "
+        "--conf 'spark.driver.extraJavaOptions=-Dx=1 -Dy=2' --conf spark.sql.shuffle.partitions=200",
+    }
+}
+
+
+def test_serverless_written_config_reads_sizes_in_either_notation_and_maps_them_to_worker_shapes():
+    config = emr_serverless.written_config(SERVERLESS_JOB)
+    assert config == ClusterConfig("m5.xlarge", 12, driver_instance_type="m5.xlarge", platform="emr-serverless")
+    overrides = {"applicationConfiguration": [{"classification": "spark-defaults", "properties": {
+        "spark.executor.cores": "8", "spark.executor.memory": "14g", "spark.dynamicAllocation.enabled": "false",
+        "spark.executor.instances": "5", "spark.driver.cores": "2", "spark.driver.memory": "7g"}}]}  # fmt: skip
+    fixed = emr_serverless.written_config({"sparkSubmit": {"entryPoint": "s3://code/x.py"}}, overrides)
+    assert (fixed.instance_type, fixed.num_workers, fixed.driver_instance_type) == ("c5.2xlarge", 5, "m5.large")
+    defaults = emr_serverless.written_config({"sparkSubmit": {"entryPoint": "s3://code/x.py"}})
+    assert (defaults.instance_type, defaults.num_workers) == ("m5.xlarge", emr_serverless.DEFAULT_EXECUTORS)
+    assert emr_serverless.shape_of(16, 100) == "m5.4xlarge" and emr_serverless.shape_of(4, 28) == "m5.xlarge"
+    assert emr_serverless.shape_of(3, 10) in ("m5.large", "c5.xlarge")  # 11 GB with overhead, 2 or 4 vCPUs
+
+
+def test_serverless_assignment_fixes_the_executors_and_keeps_the_users_parameters():
+    config = ClusterConfig("c5.2xlarge", 7, driver_instance_type="m5.large", platform="emr-serverless")
+    out = emr_serverless.apply_to_job_driver(SERVERLESS_JOB, config, eventlog_dir="s3://logs/agora/p/run-try1")
+    props = emr_serverless.submit_properties(out)
+    assert props["spark.executor.instances"] == "7" and props["spark.dynamicAllocation.enabled"] == "false"
+    assert not any(k.startswith("spark.dynamicAllocation.m") for k in props)  # min/max gave way
+    assert (props["spark.executor.cores"], props["spark.executor.memory"]) == ("8", "14g")  # 16 GB with overhead
+    assert (props["spark.driver.cores"], props["spark.driver.memory"]) == ("2", "7g")
+    assert props["spark.driver.extraJavaOptions"] == "-Dx=1 -Dy=2" and props["spark.sql.shuffle.partitions"] == "200"
+    assert props["spark.eventLog.dir"] == "s3://logs/agora/p/run-try1"
+    assert emr_serverless.written_config(out) == config  # what runs is what was assigned
+    assert out["sparkSubmit"]["entryPointArguments"] == ["--input-scale", "1"]
+    own = {
+        "sparkSubmit": {**SERVERLESS_JOB["sparkSubmit"], "sparkSubmitParameters": "--conf spark.eventLog.dir=s3://mine"}
+    }
+    kept = emr_serverless.apply_to_job_driver(own, None, eventlog_dir="s3://logs/agora/p/run-try1")
+    assert emr_serverless.eventlog_dir_of(kept) == "s3://mine"
+
+
+def test_the_sandbox_runs_serverless_jobs_for_the_modelled_time_and_cancels_them():
+    with EmrSandbox(speedup=1000, serverless_startup_s=60) as aws:
+        client = aws.client("emr-serverless")
+        app = client.create_application(name="t", releaseLabel="emr-7.2.0", type="SPARK")["applicationId"]
+        logged = emr_serverless.apply_to_job_driver(SERVERLESS_JOB, None, eventlog_dir="s3://sandbox-logs/sl")
+
+        def start(driver):
+            return client.start_job_run(applicationId=app, executionRoleArn="arn:aws:iam::123456789012:role/r",
+                                        jobDriver=driver)["jobRunId"]  # fmt: skip
+
+        ok = start(logged)
+        failing = start({"sparkSubmit": {**logged["sparkSubmit"], "entryPointArguments": ["--fail", "out_of_memory"]}})
+        cancelled = start(logged)
+        time.sleep(0.1)
+        client.cancel_job_run(applicationId=app, jobRunId=cancelled)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            runs = {r: client.get_job_run(applicationId=app, jobRunId=r)["jobRun"] for r in (ok, failing, cancelled)}
+            if all(r["state"] in emr_serverless.TERMINAL_STATES for r in runs.values()):
+                break
+            time.sleep(0.1)
+        assert [runs[r]["state"] for r in (ok, failing, cancelled)] == ["SUCCESS", "FAILED", "CANCELLED"]
+        succeeded, _, runtime_s, _, _ = emr_serverless.run_outcome(runs[ok])
+        assert succeeded and runtime_s == pytest.approx(aws.serverless[ok].timing.runtime_s, abs=1)
+        assert (
+            runs[ok]["queuedDurationMilliseconds"] == 60_000 and runs[ok]["billedResourceUtilization"]["vCPUHour"] > 0
+        )
+        assert "OutOfMemoryError" in runs[failing]["stateDetails"] and aws.serverless[cancelled].eventlogs == []
+        profile = build_profile(aws.serverless[ok].eventlogs[0], s3_client=aws.client("s3"))
+        assert profile.complete and profile.platform.workers == 12
+        report = emr_serverless.cluster_report(runs[ok])
+        assert config_from_report(report) == emr_serverless.written_config(SERVERLESS_JOB)
+        assert report["activity"]["startup_s"] == 60 and "sparkSubmitParameters" not in str(report)

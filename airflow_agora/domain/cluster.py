@@ -9,7 +9,8 @@ from dataclasses import dataclass
 class ClusterConfig:
     """One candidate cluster: instance type and count of workers, driver type, Photon and spot share.
 
-    ``platform`` is ``databricks``, ``emr`` or ``generic``. ``vcpus_per_worker`` lets the planner compute
+    ``platform`` is ``databricks``, ``emr``, ``emr-serverless`` (the instance type then names a worker
+    shape, see :mod:`platforms.emr_serverless`) or ``generic``. ``vcpus_per_worker`` lets the planner compute
     a mode's vCPU demand when the catalogue is not at hand.
     """
 

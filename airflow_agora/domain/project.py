@@ -127,6 +127,8 @@ class Project:
     def __post_init__(self) -> None:
         if not _name_ok(self.name):
             raise InvalidInputError(f"project name {self.name!r} must be 1 to 250 characters")
+        if self.platform == "emr-serverless":  # a ClusterConfig's spelling
+            object.__setattr__(self, "platform", "emr_serverless")
         if self.platform not in ("generic", "databricks", "emr", "emr_serverless"):
             raise InvalidInputError(
                 f"project {self.name}: unknown platform {self.platform!r}",

@@ -1,12 +1,13 @@
-"""EMR: a finished job flow (cluster, instance groups, steps) and its event log in S3, through the
-task's AWS connection."""
+"""EMR: a finished job flow (cluster, instance groups, steps) or EMR Serverless job run, and its
+event log in S3, through the task's AWS connection."""
 
 from __future__ import annotations
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
+from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.hooks import FinishedRun
-from airflow_agora.platforms import emr
+from airflow_agora.platforms import emr, emr_serverless
 from airflow_agora.prediction.eventlog.errors import EventLogError
 from airflow_agora.prediction.profile import ApplicationProfile, build_profile
 
@@ -67,4 +68,28 @@ class EmrApi:
             eventlog_uri=configured if configured and configured == own_eventlog_dir else None,
             reader={"reader": "emr", "aws_conn_id": self.aws_conn_id, "region_name": self.region_name},
             cluster_report=emr.cluster_report(cluster, groups, steps),
+        )
+
+    def finished_serverless_run(self, application_id: str, job_run_id: str,
+                                own_eventlog_dir: str | None) -> FinishedRun | None:  # fmt: skip
+        """An EMR Serverless job run once it has ended (None while it runs); its event log is read only
+        from ``own_eventlog_dir``, as for job flows."""
+        job_run = self._client("emr-serverless").get_job_run(applicationId=application_id, jobRunId=job_run_id)
+        job_run = job_run["jobRun"]
+        if job_run["state"] not in emr_serverless.TERMINAL_STATES:
+            return None
+        succeeded, message, runtime_s, started_at, ended_at = emr_serverless.run_outcome(job_run)
+        configured = emr_serverless.eventlog_dir_of(job_run.get("jobDriver") or {},
+                                                    job_run.get("configurationOverrides"))  # fmt: skip
+        report = emr_serverless.cluster_report(job_run)
+        return FinishedRun(
+            config=ClusterConfig.from_dict(report["configuration"]),
+            runtime_s=runtime_s,
+            succeeded=succeeded,
+            message=message,
+            started_at=started_at,
+            ended_at=ended_at,
+            eventlog_uri=configured if configured and configured == own_eventlog_dir else None,
+            reader={"reader": "emr", "aws_conn_id": self.aws_conn_id, "region_name": self.region_name},
+            cluster_report=report,
         )

@@ -35,6 +35,19 @@ from airflow_agora.triggers.emr import EmrJobFlowTrigger
 EVENTLOG_FOLDER_UNDER_LOG_URI = "agora-eventlogs"
 
 
+def run_eventlog_dir(context, project: str, log_uri: str | None) -> str | None:
+    """A run's own event-log folder, ``<root>/<project>/<run id>-try<n>``: the root is ``[agora]
+    emr_eventlog_root``, else ``<log_uri>/agora-eventlogs`` (the job's S3 log folder)."""
+    root = AgoraSettings.load().emr_eventlog_root
+    if not root and log_uri and log_uri.startswith(("s3://", "s3a://")):
+        root = f"{log_uri.rstrip('/')}/{EVENTLOG_FOLDER_UNDER_LOG_URI}"
+    if not root:
+        return None
+    ti = context["ti"]
+    run = re.sub(r"[^A-Za-z0-9._-]+", "_", str(ti.run_id))
+    return f"{root.rstrip('/')}/{project}/{run}-try{ti.try_number}"
+
+
 class AgoraEmrCreateJobFlowOperator(AgoraTaskMixin, EmrCreateJobFlowOperator):
     """``EmrCreateJobFlowOperator`` that runs the planned cluster and feeds the closed loop; the task
     ends when the job flow's steps are done. Agora arguments as for the Databricks operators."""
@@ -108,17 +121,7 @@ class AgoraEmrCreateJobFlowOperator(AgoraTaskMixin, EmrCreateJobFlowOperator):
         super().defer(trigger=trigger, method_name=method_name, kwargs=kwargs, timeout=timeout)
 
     def _agora_eventlog_dir(self, context, job_flow: dict) -> str | None:
-        """The run's own event-log folder: ``<root>/<project>/<run id>-try<n>``, the root from
-        ``[agora] emr_eventlog_root`` or the job flow's ``LogUri``."""
-        root = AgoraSettings.load().emr_eventlog_root
-        log_uri = job_flow.get("LogUri")
-        if not root and log_uri and log_uri.startswith(("s3://", "s3a://")):
-            root = f"{log_uri.rstrip('/')}/{EVENTLOG_FOLDER_UNDER_LOG_URI}"
-        if not root:
-            return None
-        ti = context["ti"]
-        run = re.sub(r"[^A-Za-z0-9._-]+", "_", str(ti.run_id))
-        return f"{root.rstrip('/')}/{self.agora_project_name}/{run}-try{ti.try_number}"
+        return run_eventlog_dir(context, self.agora_project_name, job_flow.get("LogUri"))
 
     # -- after the run -----------------------------------------------------------------------------------
 

@@ -33,6 +33,8 @@ def config_from_report(report: dict) -> ClusterConfig:
     """The observed ``ClusterConfig`` from one of the accepted report shapes."""
     if "instance_type" in report and "num_workers" in report:
         return ClusterConfig.from_dict(report)
+    if "jobRun" in report and "configuration" in report:  # an EMR Serverless run's record
+        return ClusterConfig.from_dict(report["configuration"])
     if "InstanceGroups" in report or "Cluster" in report:
         groups = report.get("InstanceGroups") or report.get("Cluster", {}).get("InstanceGroups") or []
         return emr.config_from_instance_groups(groups)

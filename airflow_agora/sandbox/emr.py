@@ -13,6 +13,12 @@ API (``terminate_job_flows``) has its unfinished steps cancelled.
 Which workload a step runs: the stem of the first argument naming a known workload (the script in
 ``spark-submit ... s3://code/index_analysis.py``); its ``--input-scale``, ``--code-version`` and
 ``--fail`` arguments act as in the Databricks sandbox.
+
+EMR Serverless job runs (moto ends them ``SUCCESS`` at once) get a life too: ``SCHEDULED`` for
+``serverless_startup_s``, ``RUNNING`` for the time the workload model gives for their executors'
+worker shape and count (from ``sparkSubmitParameters``; the entry point names the workload), then
+``SUCCESS`` or ``FAILED`` with the execution time and resource use filled in, and the event log put
+under the job's ``spark.eventLog.dir``. ``cancel_job_run`` stops them.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from airflow_agora.domain.cluster import ClusterConfig
-from airflow_agora.platforms import emr
+from airflow_agora.platforms import emr, emr_serverless
 from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.sandbox.spark_log import LoggedCluster, LoggedRun, eventlog_text
 from airflow_agora.sandbox.virtual_clock import VirtualClock
@@ -69,6 +75,20 @@ class JobFlowRun:
     eventlogs: list[str] = field(default_factory=list)  # s3:// locations written
 
 
+@dataclass
+class ServerlessRun:
+    """An EMR Serverless job run as the sandbox runs it: for tests and the demo."""
+
+    job_run_id: str
+    config: ClusterConfig  # executors of a worker shape
+    timing: JobTiming
+    created_ms: int
+    start_ms: int
+    end_ms: int
+    state: str = "SCHEDULED"
+    eventlogs: list[str] = field(default_factory=list)
+
+
 class EmrSandbox:
     """``with EmrSandbox() as aws:``; ``aws.url`` is the endpoint, ``aws.airflow_connection()`` the
     Airflow ``aws`` connection (JSON) that reaches it, ``aws.client("s3")`` a boto3 client."""
@@ -80,14 +100,17 @@ class EmrSandbox:
         catalogue: Catalogue | None = None,
         speedup: float = 100.0,
         startup_s: float = 300.0,
+        serverless_startup_s: float = 60.0,
         region: str = "us-east-1",
     ) -> None:
         self.workloads = workloads or WorkloadModel.load()
         self.catalogue = catalogue or Catalogue.packaged()
         self.clock = VirtualClock(speedup)
         self.startup_s = startup_s
+        self.serverless_startup_s = serverless_startup_s
         self.region = region
         self.flows: dict[str, JobFlowRun] = {}
+        self.serverless: dict[str, ServerlessRun] = {}
         self._server = None
         self._stop = threading.Event()
         self._driver: threading.Thread | None = None
@@ -95,7 +118,10 @@ class EmrSandbox:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> EmrSandbox:
+        import moto.emrserverless.models
         from moto.server import ThreadedMotoServer
+
+        moto.emrserverless.models.JOB_STATUS = "SUBMITTED"  # moto's job runs start ended; ours start submitted
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -147,6 +173,12 @@ class EmrSandbox:
 
         return emr_backends[DEFAULT_ACCOUNT_ID][self.region]
 
+    def _serverless_backend(self):
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.emrserverless.models import emrserverless_backends
+
+        return emrserverless_backends[DEFAULT_ACCOUNT_ID][self.region]
+
     def _drive(self) -> None:
         while not self._stop.wait(TICK_S):
             for cluster_id, cluster in list(self._backend().clusters.items()):
@@ -154,6 +186,65 @@ class EmrSandbox:
                     self._advance(cluster_id, cluster, self.now_ms())
                 except Exception:  # a driver that dies would freeze every job flow
                     logging.getLogger(__name__).exception("EMR sandbox: job flow %s", cluster_id)
+            for job_runs in list(self._serverless_backend().job_runs.values()):
+                for job_run in list(job_runs):
+                    try:
+                        self._advance_serverless(job_run, self.now_ms())
+                    except Exception:
+                        logging.getLogger(__name__).exception("EMR sandbox: job run %s", job_run.id)
+
+    def _advance_serverless(self, job_run, now: int) -> None:
+        run = self.serverless.get(job_run.id)
+        if run is None:
+            if job_run.state != "SUBMITTED":
+                return  # ended before this sandbox saw it (moto's backends outlive a sandbox)
+            driver, overrides = job_run.job_driver or {}, job_run.configuration_overrides
+            config = emr_serverless.written_config(driver, overrides)
+            submit = driver.get("sparkSubmit") or {}
+            args = [str(submit.get("entryPoint", "")), *map(str, submit.get("entryPointArguments") or [])]
+            timing = job_timing(self.workloads, self._workload_of(args), config.instance_type, config.num_workers,
+                                self.catalogue.get(config.instance_type).vcpus, job_args(args))  # fmt: skip
+            start = now + int(self.serverless_startup_s * 1000)
+            run = ServerlessRun(job_run.id, config, timing, now, start, start + int(timing.runtime_s * 1000))
+            self.serverless[job_run.id] = run
+            job_run.created_at = VirtualClock.as_datetime(now)
+        if run.state in emr_serverless.TERMINAL_STATES:
+            return
+        job_run.updated_at = VirtualClock.as_datetime(now)
+        if job_run.state in ("CANCELLING", "CANCELLED") and run.state != "SUCCESS" and now > run.created_ms:
+            run.state = job_run.state = "CANCELLED"  # cancel_job_run
+            job_run.ended_at = VirtualClock.as_datetime(now)
+            return
+        if now < run.start_ms:
+            run.state = job_run.state = "SCHEDULED"
+            return
+        job_run.started_at = VirtualClock.as_datetime(run.start_ms)
+        job_run.queued_duration_milliseconds = run.start_ms - run.created_ms
+        if now < run.end_ms:
+            run.state = job_run.state = "RUNNING"
+            return
+        self._put_serverless_log(job_run, run)  # before the run ends: its log is there once it has
+        job_run.state_details = run.timing.failure or "Job run completed successfully."
+        job_run.ended_at = VirtualClock.as_datetime(run.end_ms)
+        job_run.total_execution_duration_seconds = round(run.timing.runtime_s)
+        shape = self.catalogue.get(run.config.instance_type)
+        driver = self.catalogue.get(run.config.driver_instance_type or run.config.instance_type)
+        hours = run.timing.runtime_s / 3600
+        use = {"vCPUHour": round((driver.vcpus + run.config.num_workers * shape.vcpus) * hours, 3),
+               "memoryGBHour": round((driver.memory_gib + run.config.num_workers * shape.memory_gib) * hours, 3),
+               "storageGBHour": 0.0}  # fmt: skip
+        job_run.total_resource_utilization = job_run.billed_resource_utilization = use
+        run.state = job_run.state = "FAILED" if run.timing.failure else "SUCCESS"
+
+    def _put_serverless_log(self, job_run, run: ServerlessRun) -> None:
+        directory = emr_serverless.eventlog_dir_of(job_run.job_driver or {}, job_run.configuration_overrides)
+        props = emr_serverless.submit_properties(job_run.job_driver or {}, job_run.configuration_overrides)
+        if directory and props.get("spark.eventLog.enabled", "false").lower() == "true":
+            app_id = f"spark-application-{run.created_ms}"
+            location = self._put_log(directory, app_id, self._logged_cluster(job_run.id, run.config), run.timing,
+                                     run.start_ms)  # fmt: skip
+            if location:
+                run.eventlogs.append(location)
 
     def _advance(self, cluster_id: str, cluster, now: int) -> None:
         flow = self.flows.get(cluster_id)
@@ -239,31 +330,42 @@ class EmrSandbox:
         directory = emr.eventlog_dir_of(configurations)
         if not directory or defaults.get("spark.eventLog.enabled", "false").lower() != "true":
             return
-        if not directory.startswith(("s3://", "s3a://")):
-            return
-        bucket, _, prefix = directory.split("://", 1)[1].partition("/")
         app_id = f"application_{flow.created_ms // 1000}_{len(flow.eventlogs) + 1:04d}"
-        key = f"{prefix}/{app_id}".lstrip("/")
-        config = flow.config
+        location = self._put_log(directory, app_id, self._logged_cluster(flow.cluster_id, flow.config), run.timing,
+                                 run.start_ms)  # fmt: skip
+        if location:
+            flow.eventlogs.append(location)
+
+    def _logged_cluster(self, cluster_id: str, config: ClusterConfig) -> LoggedCluster:
         node = self.catalogue.get(config.instance_type)
+        return LoggedCluster(
+            cluster_id=cluster_id,
+            node_type=config.instance_type,
+            driver_node_type=config.driver_instance_type or config.instance_type,
+            workers=config.num_workers,
+            cores_per_worker=node.vcpus,
+            memory_bytes_per_worker=int(node.memory_gib * (1 << 30)),
+            platform="emr",
+        )
+
+    def _put_log(self, directory: str, app_id: str, cluster: LoggedCluster, timing: JobTiming,
+                 start_ms: int) -> str | None:  # fmt: skip
+        """Put a Spark application's log, named ``app_id``, in the S3 folder ``directory``; its
+        location, or None when the folder is not in S3."""
+        if not directory.startswith(("s3://", "s3a://")):
+            return None
+        bucket, _, prefix = directory.split("://", 1)[1].partition("/")
+        key = f"{prefix}/{app_id}".lstrip("/")
         text = eventlog_text(
-            LoggedCluster(
-                cluster_id=flow.cluster_id,
-                node_type=config.instance_type,
-                driver_node_type=config.driver_instance_type or config.instance_type,
-                workers=config.num_workers,
-                cores_per_worker=node.vcpus,
-                memory_bytes_per_worker=int(node.memory_gib * (1 << 30)),
-                platform="emr",
-            ),
+            cluster,
             LoggedRun(
-                app_name=run.timing.workload,
-                start_ms=run.start_ms,
-                serial_s=run.timing.serial_s,
-                parallel_s=run.timing.parallel_s,
-                input_bytes=int(INPUT_BYTES_AT_SCALE_1 * run.timing.input_scale),
-                stage_plan=run.timing.code_version if run.timing.code_version in ("v1", "v2") else "v1",
-                failure=run.timing.failure,
+                app_name=timing.workload,
+                start_ms=start_ms,
+                serial_s=timing.serial_s,
+                parallel_s=timing.parallel_s,
+                input_bytes=int(INPUT_BYTES_AT_SCALE_1 * timing.input_scale),
+                stage_plan=timing.code_version if timing.code_version in ("v1", "v2") else "v1",
+                failure=timing.failure,
             ),
         )
         s3 = self.client("s3")
@@ -271,7 +373,7 @@ class EmrSandbox:
         if bucket not in existing:
             s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket=bucket, Key=key, Body=text.encode())
-        flow.eventlogs.append(f"s3://{bucket}/{key}")
+        return f"s3://{bucket}/{key}"
 
     def _end(self, flow: JobFlowRun, cluster, now: int, state: str, reason: str) -> None:
         flow.ended_ms = now
