@@ -465,8 +465,9 @@ class DatabricksSandbox:
     # -- event logs ------------------------------------------------------------------------------------
 
     def deliver_logs(self) -> None:
-        """Write the event log of every task whose cluster finished at least ``log_delay_s`` ago (called
-        before every request is served, so a log that is due is there before anyone looks)."""
+        """End the tasks whose real script has exited, and write the event log of every task whose
+        cluster finished at least ``log_delay_s`` ago (called before every request is served, so what
+        is due is there before anyone looks)."""
         with self._lock:
             now = self.now_ms()
             pending = [t for r in self.runs.values() for t in r.tasks if not t.logged]

@@ -211,7 +211,7 @@ class EmrSandbox:
         if run.state in emr_serverless.TERMINAL_STATES:
             return
         job_run.updated_at = VirtualClock.as_datetime(now)
-        if job_run.state in ("CANCELLING", "CANCELLED") and run.state != "SUCCESS" and now > run.created_ms:
+        if job_run.state in ("CANCELLING", "CANCELLED"):
             run.state = job_run.state = "CANCELLED"  # cancel_job_run
             job_run.ended_at = VirtualClock.as_datetime(now)
             return
