@@ -81,7 +81,7 @@ class Planner:
             stats["heuristic"] = best.strategy
 
         horizon = _horizon(cp, feasible, objective)
-        remaining = opts.time_limit_s - (time.monotonic() - started)
+        remaining = _time_left(opts, opts.time_limit_s, started)
         result = _solve(cp, terms, horizon, best or _any_candidate(candidates), remaining, opts, objective)
         stats.update(result.stats)
         if result.status == cp_model.INFEASIBLE:
@@ -118,7 +118,7 @@ class Planner:
         best = min(feasible, key=lambda s: s.makespan(cp)) if feasible else None
         sched = best
         solver_bound = 0.0
-        remaining = opts.time_limit_s - (time.monotonic() - started)
+        remaining = _time_left(opts, opts.time_limit_s, started)
         if opts.fallback_solve and remaining > 0.05:
             horizon = _horizon(cp, feasible, Objective.MAKESPAN)
             hint = best or _any_candidate(candidates)
@@ -161,8 +161,8 @@ def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective) -> _SolveRes
     sm.model.minimize(objective_expr)
     if hint is not None:
         sm.add_hint(hint)
+    solver = _solver(opts, max(0.01, _time_left(opts, time_limit_s, t0)))
     build_s = time.monotonic() - t0
-    solver = _solver(opts, max(0.01, time_limit_s - build_s))
     status = solver.solve(sm.model)
     stats: dict[str, object] = {
         "model_build_s": round(build_s, 4),
@@ -175,7 +175,7 @@ def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective) -> _SolveRes
     sched = sm.read(solver)
     bound = solver.best_objective_bound
     if status == cp_model.OPTIMAL and opts.lexicographic and len(cp.dags) == 1 and objective != Objective.BALANCED:
-        left = time_limit_s - (time.monotonic() - t0)
+        left = _time_left(opts, time_limit_s, t0, spent_deterministic_s=solver.response_proto.deterministic_time)
         if left > 0.05:
             sched = _tie_break(sm, cp, objective, round(solver.objective_value), objective_expr, sched, opts, left)
             stats["tie_break"] = "cost" if objective == Objective.MAKESPAN else "makespan"
@@ -195,6 +195,14 @@ def _tie_break(sm, cp, objective, best_value, objective_expr, sched, opts, time_
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return sm.read(solver)
     return sched
+
+
+def _time_left(opts: PlannerOptions, limit_s: float, since: float, *, spent_deterministic_s: float = 0.0) -> float:
+    """What is left of ``limit_s``: by the wall clock since ``since``, or in deterministic mode by
+    CP-SAT's work counter only (so that a run repeats itself however busy the machine is)."""
+    if opts.deterministic:
+        return limit_s - spent_deterministic_s
+    return limit_s - (time.monotonic() - since)
 
 
 def _solver(opts: PlannerOptions, time_limit_s: float) -> cp_model.CpSolver:
