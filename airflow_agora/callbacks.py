@@ -7,6 +7,9 @@ import logging
 log = logging.getLogger(__name__)
 
 
-async def sla_missed(dag_id: str, sla_s: float, **_context) -> None:
-    """The DAG-level Deadline Alert of ``@agora_dag(sla=...)``: the run is still going past its SLA."""
-    log.warning("agora: DAG %s missed its SLA of %.0f s", dag_id, sla_s)
+async def sla_missed(sla_s: float, context: dict | None = None, **_kwargs) -> None:
+    """The DAG-level Deadline Alert of ``@agora_dag(sla=...)``: the run is still going past its SLA.
+    Airflow's triggerer calls it with the alert's kwargs and a ``context`` holding the DAG run."""
+    dag_run = (context or {}).get("dag_run") or {}
+    log.warning("agora: DAG %s run %s missed its SLA of %.0f s", dag_run.get("dag_id", "?"),
+                dag_run.get("dag_run_id") or dag_run.get("run_id", "?"), sla_s)  # fmt: skip

@@ -1,7 +1,7 @@
 """The operators under Airflow's scheduler with the LocalExecutor, Airflow's metadata and the history
 on PostgreSQL: tasks run side by side, and the capacity ledger never lets them exceed the capacity; a
 killed task cancels its remote run and gives its lease back; a retry after a worker crash reconnects
-to the run the crashed try submitted (durable runs)."""
+to the run the crashed try submitted (durable runs); a run past its SLA fires the DAG's Deadline Alert."""
 
 from __future__ import annotations
 
@@ -130,3 +130,15 @@ def test_a_retry_after_a_worker_crash_reconnects_to_the_submitted_run(scheduler)
     runs = [r for r in store.list_runs("agora_test_long.job") if r.succeeded]
     assert len(runs) == 1
     assert store.ledger().leases() == []  # the retry took over the crashed try's lease and gave it back
+
+
+def test_a_dag_run_past_its_sla_fires_the_deadline_alert(scheduler):
+    airflow, _, _, _ = scheduler
+    airflow.wait_for_dag("agora_test_deadline")
+    run_id = airflow.trigger("agora_test_deadline")
+    run = airflow.wait_for_run("agora_test_deadline", run_id, timeout_s=300)
+    assert run["state"] == "success", airflow.tail()
+    deadline = time.monotonic() + 60
+    while f"DAG agora_test_deadline run {run_id} missed its SLA of 5 s" not in airflow.tail("triggerer", lines=400):
+        assert time.monotonic() < deadline, airflow.tail("triggerer", "scheduler")
+        time.sleep(1)

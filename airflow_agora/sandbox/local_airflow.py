@@ -103,6 +103,7 @@ class AirflowStack:
             # A capacity wait must outlast the scheduler's lag in seeing the task defer (seconds on a
             # busy machine): a task resumed before that is failed by Airflow 3.3 (apache/airflow#71580).
             "AIRFLOW__AGORA__LEASE_POLL_S": "2",
+            "AIRFLOW__AGORA__DEADLINE_ALERTS": "True",  # the scheduler runs them (dag.test() cannot)
             "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "600",
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
