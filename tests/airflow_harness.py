@@ -3,7 +3,8 @@ process with its own Airflow home.
 
 Airflow reads its configuration once, at import, so each scenario gets a fresh interpreter:
 ``python tests/airflow_harness.py DAG_ID RUNS`` with the environment from ``local_airflow.airflow_env``
-prints one JSON line per DAG run: its state and each task instance's state.
+prints one JSON line per DAG run: its state, each task instance's state and the run's XComs (as
+stored, for the tests that look for secrets in them).
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ def run_in_airflow(env: dict, dag_id: str, runs: int = 1, timeout_s: float = 300
     return results, output
 
 
+def run_xcoms(dag_id: str, run_id: str) -> dict[str, str]:
+    """``{"<task>/<key>": stored value}`` of a DAG run's XComs."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.scalars(select(XComModel).where(XComModel.dag_id == dag_id, XComModel.run_id == run_id))
+        return {f"{x.task_id}/{x.key}": str(x.value) for x in rows}
+
+
 def main(dag_id: str, runs: int) -> None:
     from airflow.models.dagbag import DagBag
 
@@ -42,7 +54,9 @@ def main(dag_id: str, runs: int) -> None:
     for _ in range(runs):
         run = dag.test()
         states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
-        print("RESULT " + json.dumps({"run_id": run.run_id, "state": str(run.state), "tasks": states}), flush=True)
+        result = {"run_id": run.run_id, "state": str(run.state), "tasks": states,
+                  "xcoms": run_xcoms(dag_id, run.run_id)}  # fmt: skip
+        print("RESULT " + json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

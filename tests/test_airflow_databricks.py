@@ -71,6 +71,7 @@ def test_planned_configuration_reaches_the_payload_and_the_run_is_recorded(airfl
     assert plan["tasks"]["second"]["start_s"] >= plan["tasks"]["first"]["end_s"]
     assert store.ledger().leases() == []  # every lease was released
     assert TOKEN not in output
+    assert "first/run_id" in result["xcoms"] and TOKEN not in json.dumps(result["xcoms"])
     assert TOKEN not in json.dumps(ws.submissions)
     assert TOKEN not in Path(url.removeprefix("sqlite:///")).read_bytes().decode("latin-1")
 

@@ -3,6 +3,7 @@ hooks over HTTP against the EMR sandbox (moto's EMR and S3, with job flows that 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,7 @@ def test_the_planned_cluster_runs_its_steps_and_the_run_is_recorded_with_its_eve
     assert plan["tasks"]["second"]["start_s"] >= plan["tasks"]["first"]["end_s"]
     assert store.ledger().leases() == []
     assert SECRET_KEY not in output
+    assert "first/return_value" in result["xcoms"] and SECRET_KEY not in json.dumps(result["xcoms"])
 
 
 def test_a_failed_step_fails_the_task_releases_the_lease_and_is_recorded_with_its_reason(airflow_home, tmp_path):
