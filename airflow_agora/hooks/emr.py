@@ -56,18 +56,12 @@ class EmrApi:
         cluster, groups, steps = self.job_flow(job_flow_id)
         if not cluster["Status"]["State"].startswith("TERMINATED"):
             return None
-        succeeded, message, runtime_s, started_at, ended_at = emr.run_outcome(cluster, steps)
-        configured = emr.eventlog_dir_of(cluster.get("Configurations") or [])
-        return FinishedRun(
-            config=emr.config_from_instance_groups(groups),
-            runtime_s=runtime_s,
-            succeeded=succeeded,
-            message=message,
-            started_at=started_at,
-            ended_at=ended_at,
-            eventlog_uri=configured if configured and configured == own_eventlog_dir else None,
-            reader={"reader": "emr", "aws_conn_id": self.aws_conn_id, "region_name": self.region_name},
-            cluster_report=emr.cluster_report(cluster, groups, steps),
+        return self._finished(
+            emr.run_outcome(cluster, steps),
+            emr.config_from_instance_groups(groups),
+            emr.cluster_report(cluster, groups, steps),
+            configured_eventlog_dir=emr.eventlog_dir_of(cluster.get("Configurations") or []),
+            own_eventlog_dir=own_eventlog_dir,
         )
 
     def finished_serverless_run(self, application_id: str, job_run_id: str,
@@ -78,18 +72,32 @@ class EmrApi:
         job_run = job_run["jobRun"]
         if job_run["state"] not in emr_serverless.TERMINAL_STATES:
             return None
-        succeeded, message, runtime_s, started_at, ended_at = emr_serverless.run_outcome(job_run)
-        configured = emr_serverless.eventlog_dir_of(job_run.get("jobDriver") or {},
-                                                    job_run.get("configurationOverrides"))  # fmt: skip
         report = emr_serverless.cluster_report(job_run)
+        configured = emr_serverless.eventlog_dir_of(
+            job_run.get("jobDriver") or {}, job_run.get("configurationOverrides")
+        )
+        return self._finished(
+            emr_serverless.run_outcome(job_run),
+            ClusterConfig.from_dict(report["configuration"]),
+            report,
+            configured_eventlog_dir=configured,
+            own_eventlog_dir=own_eventlog_dir,
+        )
+
+    def _finished(self, outcome: tuple, config: ClusterConfig, report: dict, *, configured_eventlog_dir: str | None,
+                  own_eventlog_dir: str | None) -> FinishedRun:  # fmt: skip
+        """A run from its outcome ``(succeeded, message, runtime_s, started_at, ended_at)``; its event
+        log only when the run wrote to ``own_eventlog_dir``."""
+        succeeded, message, runtime_s, started_at, ended_at = outcome
+        own = configured_eventlog_dir if configured_eventlog_dir == own_eventlog_dir else None
         return FinishedRun(
-            config=ClusterConfig.from_dict(report["configuration"]),
+            config=config,
             runtime_s=runtime_s,
             succeeded=succeeded,
             message=message,
             started_at=started_at,
             ended_at=ended_at,
-            eventlog_uri=configured if configured and configured == own_eventlog_dir else None,
+            eventlog_uri=own,
             reader={"reader": "emr", "aws_conn_id": self.aws_conn_id, "region_name": self.region_name},
             cluster_report=report,
         )

@@ -22,7 +22,7 @@ from functools import cache
 from typing import Any
 
 from airflow_agora.control.dag_planning import DagTask, ensure_projects
-from airflow_agora.control.run_intake import intake_run
+from airflow_agora.control.run_intake import attach_log, intake_run
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import AgoraError
 from airflow_agora.domain.project import AllowedConfigs
@@ -62,6 +62,23 @@ def open_store():
     from airflow_agora.history.store import HistoryStore
 
     return HistoryStore.shared(AgoraSettings.load().sql_alchemy_conn)
+
+
+def advisory(log, what: str, call) -> Any:
+    """Run an advisory step: any error becomes a warning on ``log``, never the task's failure (a
+    deferral, ``TaskDeferred``, is a BaseException and passes through)."""
+    try:
+        return call()
+    except Exception as exc:
+        log.warning("agora: %s skipped (%s: %s); the task's result is unaffected", what, type(exc).__name__, exc)
+        return None
+
+
+def attach_late_log(store, run) -> Any:
+    """Profile a pending run's late event log with the reader its record names (see
+    :func:`airflow_agora.hooks.log_reader`); the new recommendation, or None while the log is not
+    complete."""
+    return attach_log(store, run, log_reader(run.profile_summary), catalogue(), AgoraSettings.load().rates())
 
 
 def record_finished_run(store, project: str, run_key: str, finished: FinishedRun):
@@ -342,10 +359,4 @@ class AgoraTaskMixin:
             return None
 
     def agora_advisory(self, what: str, call) -> Any:
-        """Run an advisory step: any error becomes a warning, never the task's failure."""
-        try:
-            return call()
-        except Exception as exc:
-            self.log.warning("agora: %s skipped (%s: %s); the task's result is unaffected",  # type: ignore[attr-defined]
-                             what, type(exc).__name__, exc)  # fmt: skip
-            return None
+        return advisory(self.log, what, call)  # type: ignore[attr-defined]

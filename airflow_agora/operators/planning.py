@@ -5,10 +5,16 @@ from __future__ import annotations
 from airflow.sdk import BaseOperator
 
 from airflow_agora.control.dag_planning import DagTask, ensure_projects, plan_dag_run
-from airflow_agora.control.run_intake import attach_log, pending_runs
+from airflow_agora.control.run_intake import pending_runs
 from airflow_agora.domain.goals import Goals
-from airflow_agora.hooks import log_reader
-from airflow_agora.operators.agora_task import AgoraTaskMixin, catalogue, lease_owner, open_ledger, open_store
+from airflow_agora.operators.agora_task import (
+    AgoraTaskMixin,
+    attach_late_log,
+    catalogue,
+    lease_owner,
+    open_ledger,
+    open_store,
+)
 from airflow_agora.operators.settings import AgoraSettings
 
 PLAN_TASK_ID = "agora_plan"
@@ -45,7 +51,7 @@ class AgoraPlanOperator(BaseOperator):
             ledger = open_ledger(settings)
             capacity = self._shared_capacity(ledger, capacity, settings)
             ensure_projects(store, dag.dag_id, list(tasks.values()))
-            self._read_late_logs(store, tasks, settings)
+            self._read_late_logs(store, tasks)
             payload = plan_dag_run(
                 store,
                 dag_id=dag.dag_id,
@@ -90,11 +96,11 @@ class AgoraPlanOperator(BaseOperator):
             )  # fmt: skip
         return min(capacity, settings.capacity_vcpus)
 
-    def _read_late_logs(self, store, tasks: dict[str, DagTask], settings: AgoraSettings) -> None:
+    def _read_late_logs(self, store, tasks: dict[str, DagTask]) -> None:
         for spec in tasks.values():
             for run in pending_runs(store, spec.project):
                 try:
-                    if attach_log(store, run, log_reader(run.profile_summary), catalogue(), settings.rates()):
+                    if attach_late_log(store, run):
                         self.log.info("agora: read the late event log of %s", run.run_key)
                 except Exception as exc:
                     self.log.warning("agora: late event log of %s not read (%s)", run.run_key, exc)

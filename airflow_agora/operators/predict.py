@@ -18,13 +18,12 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from airflow_agora.control.dag_planning import DagTask, ensure_projects
-from airflow_agora.control.run_intake import attach_log, pending_runs
+from airflow_agora.control.run_intake import pending_runs
 from airflow_agora.domain.project import AllowedConfigs, Recommendation
-from airflow_agora.hooks import FinishedRun, log_reader
+from airflow_agora.hooks import FinishedRun
 from airflow_agora.hooks.databricks import DatabricksApi
 from airflow_agora.hooks.emr import EmrApi
-from airflow_agora.operators.agora_task import catalogue, open_store, record_finished_run
-from airflow_agora.operators.settings import AgoraSettings
+from airflow_agora.operators.agora_task import advisory, attach_late_log, open_store, record_finished_run
 from airflow_agora.platforms.reports import cluster_fragment
 from airflow_agora.triggers.eventlog import EventLogTrigger
 
@@ -89,11 +88,11 @@ class AgoraPredictOperator(BaseOperator):
         return self.agora_project or f"{self.dag_id}.{self.source_task_id}"
 
     def execute(self, context) -> dict | None:
-        return self._advisory("recording the run", lambda: self._record(context))
+        return advisory(self.log, "recording the run", lambda: self._record(context))
 
     def execute_complete(self, context, event: dict | None = None) -> dict | None:
         """Back from :class:`EventLogTrigger`: profile the log if it came, then recommend."""
-        return self._advisory("reading the late event log", lambda: self._after_log(event or {}))
+        return advisory(self.log, "reading the late event log", lambda: self._after_log(event or {}))
 
     # -- steps ---------------------------------------------------------------------------------------------
 
@@ -139,9 +138,7 @@ class AgoraPredictOperator(BaseOperator):
             runs = pending_runs(store, self.project_name)
             pending = next((r for r in runs if r.eventlog_uri == event.get("location")), None)
             if pending is not None:
-                attach_log(
-                    store, pending, log_reader(pending.profile_summary), catalogue(), AgoraSettings.load().rates()
-                )
+                attach_late_log(store, pending)
                 self.log.info("agora: event log read; prediction updated")
         else:
             self.log.warning("agora: event log not read (%s); the next run of this step reads it",
@@ -167,11 +164,3 @@ class AgoraPredictOperator(BaseOperator):
         self.log.info("agora: next run of %s: %s (%s)", self.project_name, recommendation.config.label,
                       recommendation.reason)  # fmt: skip
         return out
-
-    def _advisory(self, what: str, call) -> Any:
-        try:
-            return call()
-        except Exception as exc:  # a deferral (TaskDeferred, a BaseException) passes through
-            self.log.warning("agora: %s skipped (%s: %s); the DAG's result is unaffected", what,
-                             type(exc).__name__, exc)  # fmt: skip
-            return None

@@ -237,8 +237,8 @@ class EmrSandbox:
         run.state = job_run.state = "FAILED" if run.timing.failure else "SUCCESS"
 
     def _put_serverless_log(self, job_run, run: ServerlessRun) -> None:
-        directory = emr_serverless.eventlog_dir_of(job_run.job_driver or {}, job_run.configuration_overrides)
         props = emr_serverless.submit_properties(job_run.job_driver or {}, job_run.configuration_overrides)
+        directory = props.get("spark.eventLog.dir")
         if directory and props.get("spark.eventLog.enabled", "false").lower() == "true":
             app_id = f"spark-application-{run.created_ms}"
             location = self._put_log(directory, app_id, self._logged_cluster(job_run.id, run.config), run.timing,
