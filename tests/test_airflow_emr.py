@@ -34,6 +34,9 @@ def run_emr_dag(airflow_home, tmp_path, **extra_env):
         env["AIRFLOW_CONN_AWS_DEFAULT"] = aws.airflow_connection()
         (result,), output = run_in_airflow({**env, **extra_env}, "agora_test_emr")
         described = {cid: aws.client("emr").describe_cluster(ClusterId=cid)["Cluster"] for cid in aws.flows}
+        for cid, cluster in described.items():  # a cluster of fleets: with list_instance_fleets' answer
+            if cluster.get("InstanceCollectionType") == "INSTANCE_FLEET":
+                cluster["InstanceFleets"] = aws.client("emr").list_instance_fleets(ClusterId=cid)["InstanceFleets"]
     return result, output, aws, described, HistoryStore.open(url)
 
 
@@ -64,9 +67,18 @@ def test_the_planned_cluster_runs_its_steps_and_the_run_is_recorded_with_its_eve
         assert run.runtime_s == pytest.approx((flow.steps[0].end_ms - flow.steps[0].start_ms) / 1000, abs=1)
         assert run.fingerprint and run.profile_summary["tasks"] > 0  # the event log was read from S3
         assert run.cost_usd > 0 and store.latest_recommendation(f"agora_test_emr.{task_id}") is not None
-        report = run.cluster_report  # describe_cluster, instance groups and steps
+        report = run.cluster_report  # describe_cluster, instance groups or fleets, and steps
         assert report["Cluster"]["Id"] == flow.cluster_id
         assert report["activity"]["startup_s"] == pytest.approx(300, abs=1)
+    _, fleets_cluster = by_task["second"]  # the job flow of instance fleets
+    assert fleets_cluster["InstanceCollectionType"] == "INSTANCE_FLEET"
+    core = next(f for f in fleets_cluster["InstanceFleets"] if f["InstanceFleetType"] == "CORE")
+    planned = plan["tasks"]["second"]["config"]
+    assert [t["InstanceType"] for t in core["InstanceTypeSpecifications"]] == [planned["instance_type"]]
+    assert core["TargetOnDemandCapacity"] == planned["num_workers"]  # one unit per planned worker
+    (run,) = store.list_runs("agora_test_emr.second")
+    assert {f["InstanceFleetType"] for f in run.cluster_report["InstanceFleets"]} == {"MASTER", "CORE"}
+    assert len(run.cluster_report["Instances"]) == planned["num_workers"] + 1
     assert plan["tasks"]["second"]["start_s"] >= plan["tasks"]["first"]["end_s"]
     assert store.ledger().leases() == []
     assert SECRET_KEY not in output

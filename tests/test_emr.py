@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from airflow_agora.domain.cluster import ClusterConfig
+from airflow_agora.domain.errors import InvalidInputError
 from airflow_agora.platforms import emr, emr_serverless
 from airflow_agora.platforms.reports import config_from_report
 from airflow_agora.prediction.profile import build_profile
@@ -21,13 +22,12 @@ GROUPS = [
 ]  # fmt: skip
 
 
-def test_written_config_reads_instance_groups_and_the_uniform_form_and_skips_fleets():
+def test_written_config_reads_instance_groups_and_the_uniform_form():
     config = emr.written_config({"Instances": {"InstanceGroups": GROUPS}})
     assert (config.instance_type, config.num_workers, config.driver_instance_type) == ("c5.2xlarge", 4, "m5.xlarge")
     uniform = emr.written_config({"Instances": {"MasterInstanceType": "m5.xlarge", "SlaveInstanceType": "r5.xlarge",
                                                 "InstanceCount": 5}})  # fmt: skip
     assert (uniform.instance_type, uniform.num_workers, uniform.platform) == ("r5.xlarge", 4, "emr")
-    assert emr.written_config({"Instances": {"InstanceFleets": [{"InstanceFleetType": "CORE"}]}}) is None
 
 
 def test_the_assignment_replaces_the_groups_and_keeps_what_the_user_set():
@@ -54,6 +54,64 @@ def test_the_assignment_replaces_the_groups_and_keeps_what_the_user_set():
     kept = emr.apply_to_job_flow(own, None, eventlog_dir="s3://b/ev", tags={})
     assert emr.eventlog_dir_of(kept["Configurations"]) == "s3://mine"  # the user's folder wins
     assert kept["Instances"]["InstanceGroups"] == GROUPS  # no resize without a configuration
+
+
+EBS = {"EbsBlockDeviceConfigs": [{"VolumeSpecification": {"VolumeType": "gp3", "SizeInGB": 64}}]}
+SPOT_SPEC = {"SpotSpecification": {"TimeoutDurationMinutes": 20, "TimeoutAction": "SWITCH_TO_ON_DEMAND"}}
+FLEETS = [
+    {"Name": "Primary", "InstanceFleetType": "MASTER", "TargetOnDemandCapacity": 1,
+     "InstanceTypeConfigs": [{"InstanceType": "m5.xlarge"}]},
+    {"Name": "Core", "InstanceFleetType": "CORE", "TargetOnDemandCapacity": 16, "TargetSpotCapacity": 8,
+     "LaunchSpecifications": SPOT_SPEC,
+     "InstanceTypeConfigs": [
+         {"InstanceType": "c5.2xlarge", "WeightedCapacity": 8, "Priority": 2, "EbsConfiguration": EBS},
+         {"InstanceType": "c5.xlarge", "WeightedCapacity": 4, "Priority": 1, "EbsConfiguration": EBS,
+          "BidPrice": "0.1", "Configurations": [{"Classification": "spark-env", "Properties": {"K": "v"}}]}]},
+]  # fmt: skip
+
+
+def test_written_config_reads_a_fleet_as_its_first_type_by_priority_in_weighted_units():
+    config = emr.written_config({"Instances": {"InstanceFleets": FLEETS}})
+    assert config == ClusterConfig("c5.xlarge", 6, driver_instance_type="m5.xlarge", platform="emr", spot_share=2 / 6)
+    no_core = {"Instances": {"InstanceFleets": FLEETS[:1]}}
+    with pytest.raises(InvalidInputError, match="no CORE or TASK instance fleet"):
+        emr.written_config(no_core)
+    with pytest.raises(InvalidInputError, match="names no instance type"):
+        emr.written_config({"Instances": {"InstanceFleets": [{**FLEETS[1], "InstanceTypeConfigs": []}]}})
+
+
+def test_the_assignment_pins_each_fleet_to_the_planned_type_and_keeps_what_the_user_set():
+    job_flow = {"Instances": {"InstanceFleets": FLEETS, "Ec2SubnetIds": ["subnet-1", "subnet-2"]}}
+    config = ClusterConfig("c5.xlarge", 6, "m5.2xlarge", platform="emr", spot_share=0.5)
+    out = emr.apply_to_job_flow(job_flow, config, eventlog_dir=None, tags={})
+    master, core, task = out["Instances"]["InstanceFleets"]
+    assert master["InstanceTypeConfigs"] == [{"InstanceType": "m5.2xlarge", "WeightedCapacity": 1}]
+    assert (master["TargetOnDemandCapacity"], master["TargetSpotCapacity"]) == (1, 0)
+    (core_type,) = core["InstanceTypeConfigs"]
+    assert core_type["InstanceType"] == "c5.xlarge" and core_type["WeightedCapacity"] == 1
+    assert core_type["BidPrice"] == "0.1" and core_type["EbsConfiguration"] == EBS  # the user's, for this type
+    assert (core["Name"], core["TargetOnDemandCapacity"], core["TargetSpotCapacity"]) == ("Core", 3, 0)
+    assert (task["InstanceFleetType"], task["TargetOnDemandCapacity"], task["TargetSpotCapacity"]) == ("TASK", 0, 3)
+    assert task["LaunchSpecifications"] == SPOT_SPEC and task["Name"] == "Task spot"  # the spot timeout kept
+    assert out["Instances"]["Ec2SubnetIds"] == ["subnet-1", "subnet-2"]
+    assert emr.written_config(out) == config  # what runs is what was planned
+    other = emr.apply_to_job_flow(job_flow, ClusterConfig("r5.xlarge", 4, platform="emr", spot_share=1.0),
+                                  eventlog_dir=None, tags={})  # fmt: skip
+    (_, core) = other["Instances"]["InstanceFleets"]  # every worker spot: in the CORE fleet
+    assert (core["InstanceFleetType"], core["TargetOnDemandCapacity"], core["TargetSpotCapacity"]) == ("CORE", 0, 4)
+    (r5,) = core["InstanceTypeConfigs"]
+    assert r5["EbsConfiguration"] == EBS and "BidPrice" not in r5  # a bid price is not carried to another type
+    assert job_flow["Instances"]["InstanceFleets"] is FLEETS and len(FLEETS[1]["InstanceTypeConfigs"]) == 2
+
+
+def test_a_fleets_cluster_is_read_from_the_instances_emr_launched():
+    fleets = [{"Id": "if-m", "InstanceFleetType": "MASTER"}, {"Id": "if-c", "InstanceFleetType": "CORE"},
+              {"Id": "if-t", "InstanceFleetType": "TASK"}]  # fmt: skip
+    instances = [{"InstanceFleetId": "if-m", "InstanceType": "m5.xlarge", "Market": "ON_DEMAND"}]
+    instances += [{"InstanceFleetId": "if-c", "InstanceType": "c5.2xlarge", "Market": "ON_DEMAND"}] * 3
+    instances += [{"InstanceFleetId": "if-t", "InstanceType": t, "Market": "SPOT"} for t in ("c5.2xlarge", "c5.xlarge")]
+    config = emr.config_from_nodes({"InstanceFleets": fleets, "Instances": instances})
+    assert config == ClusterConfig("c5.2xlarge", 5, driver_instance_type="m5.xlarge", platform="emr", spot_share=0.4)
 
 
 def test_run_outcome_spans_the_steps_and_takes_the_failed_steps_reason():
@@ -134,12 +192,44 @@ def test_the_cluster_report_keeps_sizing_states_and_start_up_but_not_step_argume
                "Market": "ON_DEMAND"}]  # fmt: skip
     steps = [{"Id": "s-1", "Name": "etl", "Config": {"Args": ["--password", "s3cr3t"]},
               "Status": {"State": "COMPLETED"}}]  # fmt: skip
-    report = emr.cluster_report(cluster, groups, steps)
+    report = emr.cluster_report(cluster, {"InstanceGroups": groups}, steps)
     assert report["activity"]["startup_s"] == 412 and report["activity"]["termination"] == "ALL_STEPS_COMPLETED"
     assert report["Cluster"]["Status"]["Timeline"]["CreationDateTime"] == t0.isoformat()  # JSON as stored
     assert "s3cr3t" not in str(report)
     observed = config_from_report(report)  # a stored report is one agora predict reads
     assert observed == ClusterConfig("c5.2xlarge", 4, driver_instance_type="m5.xlarge", platform="emr")
+
+
+def test_the_sandbox_runs_fleet_job_flows_on_the_types_it_provisioned_and_reports_them():
+    with EmrSandbox(speedup=1000, startup_s=300) as aws:
+        client = aws.client("emr")
+        cluster_id = client.run_job_flow(
+            Name="fleets", ReleaseLabel="emr-7.2.0", JobFlowRole="r", ServiceRole="s",
+            Instances={"InstanceFleets": FLEETS},
+            Steps=[{"Name": "s", "ActionOnFailure": "TERMINATE_CLUSTER",
+                    "HadoopJarStep": {"Jar": "command-runner.jar", "Args": ["s3://code/index_analysis.py"]}}],
+        )["JobFlowId"]  # fmt: skip
+        assert client.describe_cluster(ClusterId=cluster_id)["Cluster"]["InstanceCollectionType"] == "INSTANCE_FLEET"
+        fleets = client.list_instance_fleets(ClusterId=cluster_id)["InstanceFleets"]
+        core = next(f for f in fleets if f["InstanceFleetType"] == "CORE")
+        assert (core["ProvisionedOnDemandCapacity"], core["ProvisionedSpotCapacity"]) == (16, 8)
+        launched = client.list_instances(ClusterId=cluster_id, InstanceFleetId=core["Id"])["Instances"]
+        assert sorted(i["Market"] for i in launched) == ["ON_DEMAND"] * 4 + ["SPOT"] * 2
+        assert {i["InstanceType"] for i in launched} == {"c5.xlarge"}  # priority 1 comes first
+        (state,) = wait_terminated(client, [cluster_id])
+        assert state == "TERMINATED" and aws.flows[cluster_id].config == emr.written_config(
+            {"Instances": {"InstanceFleets": FLEETS}}
+        )
+        nodes = {"InstanceFleets": client.list_instance_fleets(ClusterId=cluster_id)["InstanceFleets"],
+                 "Instances": client.list_instances(ClusterId=cluster_id)["Instances"]}  # fmt: skip
+        assert {f["Status"]["State"] for f in nodes["InstanceFleets"]} == {"TERMINATED"}
+        report = emr.cluster_report(
+            client.describe_cluster(ClusterId=cluster_id)["Cluster"],
+            nodes,
+            client.list_steps(ClusterId=cluster_id)["Steps"],
+        )
+    assert len(report["Instances"]) == 7 and "spark-env" not in str(report)  # per-type configurations left out
+    assert config_from_report(report) == aws.flows[cluster_id].config
 
 
 # -- EMR Serverless --------------------------------------------------------------------------------------

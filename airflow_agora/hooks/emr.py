@@ -1,4 +1,4 @@
-"""EMR: a finished job flow (cluster, instance groups, steps) or EMR Serverless job run, and its
+"""EMR: a finished job flow (cluster, instance groups or fleets, steps) or EMR Serverless job run, and its
 event log in S3, through the task's AWS connection."""
 
 from __future__ import annotations
@@ -23,15 +23,22 @@ class EmrApi:
     def _client(self, service: str):
         return AwsBaseHook(aws_conn_id=self.aws_conn_id, client_type=service, region_name=self.region_name).conn
 
-    def job_flow(self, job_flow_id: str) -> tuple[dict, list[dict], list[dict]]:
-        """(``describe_cluster``, its instance groups, its steps)."""
+    def job_flow(self, job_flow_id: str) -> tuple[dict, dict, list[dict]]:
+        """(``describe_cluster``, its nodes, its steps): the nodes are ``{"InstanceGroups": [...]}``,
+        or for a cluster of instance fleets ``{"InstanceFleets": [...], "Instances": [...]}`` (the
+        instances say which of a fleet's types EMR launched, and in which market)."""
         client = self._client("emr")
         cluster = client.describe_cluster(ClusterId=job_flow_id)["Cluster"]
-        groups = client.list_instance_groups(ClusterId=job_flow_id).get("InstanceGroups", [])
-        steps = [
-            s for page in client.get_paginator("list_steps").paginate(ClusterId=job_flow_id) for s in page["Steps"]
-        ]
-        return cluster, groups, steps
+
+        def every(call: str, key: str) -> list[dict]:
+            return [x for page in client.get_paginator(call).paginate(ClusterId=job_flow_id) for x in page[key]]
+
+        if cluster.get("InstanceCollectionType") == "INSTANCE_FLEET":
+            nodes = {"InstanceFleets": every("list_instance_fleets", "InstanceFleets"),
+                     "Instances": every("list_instances", "Instances")}  # fmt: skip
+        else:
+            nodes = {"InstanceGroups": every("list_instance_groups", "InstanceGroups")}
+        return cluster, nodes, every("list_steps", "Steps")
 
     def read_profile(self, folder: str) -> ApplicationProfile:
         """Profile the run's Spark application: the largest finished log in its event-log folder (a
@@ -53,13 +60,13 @@ class EmrApi:
     def finished_run(self, job_flow_id: str, own_eventlog_dir: str | None) -> FinishedRun | None:
         """The job flow once its steps are done (None while it runs). Its event log is read only from
         ``own_eventlog_dir``, the run's own folder: a folder shared by runs cannot say which is whose."""
-        cluster, groups, steps = self.job_flow(job_flow_id)
+        cluster, nodes, steps = self.job_flow(job_flow_id)
         if not cluster["Status"]["State"].startswith("TERMINATED"):
             return None
         return self._finished(
             emr.run_outcome(cluster, steps),
-            emr.config_from_instance_groups(groups),
-            emr.cluster_report(cluster, groups, steps),
+            emr.config_from_nodes(nodes),
+            emr.cluster_report(cluster, nodes, steps),
             configured_eventlog_dir=emr.eventlog_dir_of(cluster.get("Configurations") or []),
             own_eventlog_dir=own_eventlog_dir,
         )

@@ -5,14 +5,16 @@ form of a Databricks job cluster).
 Everything the upstream operator takes still works (``emr_conn_id`` base configuration,
 ``job_flow_overrides`` as a dict, a literal or a ``.json`` template, ``deferrable``, waiter settings).
 Agora adds, before ``run_job_flow``: the assignment applied to the instance groups (workers, node
-types, spot as a TASK group), Spark event logs written to S3 under a folder of their own per run
+types, spot as a TASK group) or instance fleets (each fleet offers the planned type: see
+:mod:`platforms.emr_fleets`), Spark event logs written to S3 under a folder of their own per run
 (``[agora] emr_eventlog_root``, else ``<LogUri>/agora-eventlogs``) unless the job flow sets its own
 ``spark.eventLog.dir``, tags naming the project and the Airflow run, the capacity lease, and waiting
 until the steps are done (``WaitPolicy.WAIT_FOR_STEPS_COMPLETION``). After the run: the lease's
-release and the run's recording from ``describe_cluster``, ``list_instance_groups`` and ``list_steps``.
+release and the run's recording from ``describe_cluster``, ``list_instance_groups`` (or
+``list_instance_fleets`` and ``list_instances``) and ``list_steps``.
 
-Not sized (run exactly as written, no lease, not recorded): instance fleets and job flows kept alive
-after their steps (``KeepJobFlowAliveWhenNoSteps``), whose cluster outlives the task.
+Not sized (run exactly as written, no lease, not recorded): job flows kept alive after their steps
+(``KeepJobFlowAliveWhenNoSteps``), whose cluster outlives the task.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """EMR job flows to and from ``ClusterConfig``: the primary node is the driver, CORE and TASK nodes
-are the workers. Also the run's outcome from ``describe_cluster`` and ``list_steps``."""
+are the workers, in instance groups or instance fleets (:mod:`emr_fleets`). Also the run's outcome
+from ``describe_cluster`` and ``list_steps``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import InvalidInputError
+from airflow_agora.platforms import emr_fleets
 
 
 def instance_groups(config: ClusterConfig) -> list[dict]:
@@ -56,11 +58,20 @@ def config_from_instance_groups(groups: list[dict]) -> ClusterConfig:
     )
 
 
+def config_from_nodes(nodes: dict) -> ClusterConfig:
+    """From a job flow's nodes as :meth:`hooks.emr.EmrApi.job_flow` reads them and the cluster report
+    keeps them: ``{"InstanceGroups": [...]}`` or ``{"InstanceFleets": [...], "Instances": [...]}``."""
+    if nodes.get("InstanceFleets"):
+        return emr_fleets.config_from_instance_fleets(nodes["InstanceFleets"], nodes.get("Instances") or [])
+    return config_from_instance_groups(nodes.get("InstanceGroups") or [])
+
+
 def written_config(job_flow: dict) -> ClusterConfig | None:
-    """The configuration a ``run_job_flow`` request asks for: its instance groups, or the uniform
-    form (``MasterInstanceType``, ``SlaveInstanceType``, ``InstanceCount``). None for instance
-    fleets, which Agora does not size."""
+    """The configuration a ``run_job_flow`` request asks for: its instance groups, its instance
+    fleets, or the uniform form (``MasterInstanceType``, ``SlaveInstanceType``, ``InstanceCount``)."""
     instances = job_flow.get("Instances") or {}
+    if instances.get("InstanceFleets"):
+        return emr_fleets.config_from_instance_fleets(instances["InstanceFleets"])
     if instances.get("InstanceGroups"):
         return config_from_instance_groups(instances["InstanceGroups"])
     if instances.get("SlaveInstanceType") and int(instances.get("InstanceCount") or 0) > 1:
@@ -75,12 +86,14 @@ def written_config(job_flow: dict) -> ClusterConfig | None:
 
 def apply_to_job_flow(job_flow: dict, config: ClusterConfig | None, *, eventlog_dir: str | None,
                       tags: dict[str, str]) -> dict:  # fmt: skip
-    """A copy of the ``run_job_flow`` request running ``config`` (instance groups replaced; what the
-    user set per role, such as EBS volumes or configurations, kept), writing Spark event logs to
+    """A copy of the ``run_job_flow`` request running ``config`` (instance groups or fleets replaced;
+    what the user set per role, such as EBS volumes or configurations, kept), writing Spark event logs to
     ``eventlog_dir`` (unless the user chose a ``spark.eventLog.dir``) and carrying ``tags``."""
     out = copy.deepcopy(job_flow)
     instances = out.setdefault("Instances", {})
-    if config is not None:
+    if config is not None and instances.get("InstanceFleets"):
+        instances["InstanceFleets"] = emr_fleets.instance_fleets(instances["InstanceFleets"], config)
+    elif config is not None:
         written = {g.get("InstanceRole"): g for g in instances.get("InstanceGroups") or []}
         groups = []
         for group in instance_groups(config):
@@ -140,21 +153,45 @@ def run_outcome(cluster: dict, steps: list[dict]) -> tuple[bool, str, float, dat
 _REPORTED_CLUSTER_KEYS = ("Id", "Name", "ReleaseLabel", "InstanceCollectionType", "Status", "NormalizedInstanceHours")
 _REPORTED_GROUP_KEYS = ("Name", "InstanceGroupType", "InstanceType", "Market", "RequestedInstanceCount",
                         "RunningInstanceCount")  # fmt: skip
+_REPORTED_FLEET_KEYS = ("Id", "Name", "InstanceFleetType", "Status", "TargetOnDemandCapacity", "TargetSpotCapacity",
+                        "ProvisionedOnDemandCapacity", "ProvisionedSpotCapacity")  # fmt: skip
+_REPORTED_TYPE_KEYS = ("InstanceType", "WeightedCapacity", "Priority")
+_REPORTED_INSTANCE_KEYS = ("Id", "InstanceFleetId", "InstanceType", "Market", "Status")
 
 
-def cluster_report(cluster: dict, groups: list[dict], steps: list[dict]) -> dict:
+def _pick(d: dict, keys: tuple[str, ...]) -> dict:
+    return {k: _jsonable(d[k]) for k in keys if k in d}
+
+
+def reported_nodes(nodes: dict) -> dict:
+    """A job flow's nodes (see :func:`config_from_nodes`) as the cluster report keeps them: sizes,
+    types, markets and states; not the per-type ``Configurations``, which may hold secrets."""
+    if nodes.get("InstanceFleets"):
+        fleets = [
+            {**_pick(f, _REPORTED_FLEET_KEYS),
+             "InstanceTypeSpecifications": [_pick(t, _REPORTED_TYPE_KEYS) for t in emr_fleets.type_configs(f)]}
+            for f in nodes["InstanceFleets"]
+        ]  # fmt: skip
+        return {
+            "InstanceFleets": fleets,
+            "Instances": [_pick(i, _REPORTED_INSTANCE_KEYS) for i in nodes.get("Instances") or []],
+        }
+    return {"InstanceGroups": [_pick(g, _REPORTED_GROUP_KEYS) for g in nodes.get("InstanceGroups") or []]}
+
+
+def cluster_report(cluster: dict, nodes: dict, steps: list[dict]) -> dict:
     """What a job flow was and went through, for the run record, in the shape ``agora predict
-    --cluster-report`` reads: ``Cluster`` (identity, release, state and its timeline), its
-    ``InstanceGroups`` and ``Steps`` (names, states, timelines; not their arguments, which may hold
-    secrets), and ``activity`` as for Databricks (start-up and the termination reason)."""
+    --cluster-report`` reads: ``Cluster`` (identity, release, state and its timeline), its nodes
+    (``InstanceGroups``, or ``InstanceFleets`` and their ``Instances``: :func:`reported_nodes`),
+    ``Steps`` (names, states, timelines; not their arguments, which may hold secrets), and
+    ``activity`` as for Databricks (start-up and the termination reason)."""
     status = cluster.get("Status") or {}
     timeline = status.get("Timeline") or {}
     created, ready = timeline.get("CreationDateTime"), timeline.get("ReadyDateTime")
-    pick = lambda d, keys: {k: _jsonable(d[k]) for k in keys if k in d}  # noqa: E731
     return {
-        "Cluster": pick(cluster, _REPORTED_CLUSTER_KEYS),
-        "InstanceGroups": [pick(g, _REPORTED_GROUP_KEYS) for g in groups],
-        "Steps": [pick(s, ("Id", "Name", "Status")) for s in steps],
+        "Cluster": _pick(cluster, _REPORTED_CLUSTER_KEYS),
+        **reported_nodes(nodes),
+        "Steps": [_pick(s, ("Id", "Name", "Status")) for s in steps],
         "activity": {
             "startup_s": (ready - created).total_seconds() if created and ready else None,
             "nodes_lost": 0,

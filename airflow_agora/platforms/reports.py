@@ -2,7 +2,8 @@
 
 Accepted shapes (JSON): Databricks ``clusters/get`` (or a ``new_cluster`` spec, or a ``runs/get``
 answer holding one), EMR ``describe_cluster`` plus ``list_instance_groups`` (a dict with ``Cluster``
-and/or ``InstanceGroups``), or the minimal form this package writes itself
+and/or ``InstanceGroups``) or plus ``list_instance_fleets`` and ``list_instances`` (``InstanceFleets``
+and ``Instances``), or the minimal form this package writes itself
 (``{"platform", "instance_type", "num_workers", "driver_instance_type", "photon", "spot_share"}``).
 """
 
@@ -35,6 +36,8 @@ def config_from_report(report: dict) -> ClusterConfig:
         return ClusterConfig.from_dict(report)
     if "jobRun" in report and "configuration" in report:  # an EMR Serverless run's record
         return ClusterConfig.from_dict(report["configuration"])
+    if "InstanceFleets" in report:
+        return emr.config_from_nodes(report)
     if "InstanceGroups" in report or "Cluster" in report:
         groups = report.get("InstanceGroups") or report.get("Cluster", {}).get("InstanceGroups") or []
         return emr.config_from_instance_groups(groups)
@@ -43,7 +46,8 @@ def config_from_report(report: dict) -> ClusterConfig:
         return databricks.config_from_cluster_spec(spec)
     raise InvalidInputError(
         "cluster report shape not recognised",
-        fix="give a Databricks clusters/get answer, an EMR describe_cluster + InstanceGroups, or "
+        fix="give a Databricks clusters/get answer, an EMR describe_cluster + InstanceGroups (or "
+        "InstanceFleets and Instances), or "
         '{"platform": "databricks", "instance_type": "m5.xlarge", "num_workers": 4}',
     )
 

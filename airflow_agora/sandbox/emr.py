@@ -8,7 +8,8 @@ instance groups, then ``COMPLETED`` (or ``FAILED``, with the Spark error as its 
 step's Spark event log put under the job flow's ``spark.eventLog.dir`` in S3. When the steps are done
 the job flow terminates (``TERMINATED``, or ``TERMINATED_WITH_ERRORS`` after a failed step whose
 ``ActionOnFailure`` stops the cluster) unless it is kept alive. A job flow terminated through the
-API (``terminate_job_flows``) has its unfinished steps cancelled.
+API (``terminate_job_flows``) has its unfinished steps cancelled. Job flows of instance groups and of
+instance fleets both run (moto learns fleets from :mod:`sandbox.emr_fleets`).
 
 Which workload a step runs: the stem of the first argument naming a known workload (the script in
 ``spark-submit ... s3://code/index_analysis.py``); its ``--input-scale``, ``--code-version`` and
@@ -32,6 +33,7 @@ from pathlib import PurePosixPath
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.platforms import emr, emr_serverless
 from airflow_agora.prediction.catalogue import Catalogue
+from airflow_agora.sandbox.emr_fleets import serve_instance_fleets
 from airflow_agora.sandbox.spark_log import LoggedCluster, LoggedRun, eventlog_text
 from airflow_agora.sandbox.virtual_clock import VirtualClock
 from airflow_agora.sandbox.workloads import (
@@ -122,6 +124,7 @@ class EmrSandbox:
         from moto.server import ThreadedMotoServer
 
         moto.emrserverless.models.JOB_STATUS = "SUBMITTED"  # moto's job runs start ended; ours start submitted
+        serve_instance_fleets()
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -251,11 +254,9 @@ class EmrSandbox:
         if flow is None:
             if cluster.state in ("TERMINATED", "TERMINATED_WITH_ERRORS"):
                 return  # ended before the driver saw it (no steps, not kept alive)
-            groups = [{"InstanceRole": g.role, "InstanceType": g.instance_type, "InstanceCount": g.num_instances,
-                       "Market": g.market} for g in cluster.instance_groups]  # fmt: skip
-            flow = JobFlowRun(
-                cluster_id, emr.config_from_instance_groups(groups), now, now + int(self.startup_s * 1000)
-            )
+            if not cluster.instance_groups and not hasattr(cluster, "agora_fleets"):
+                return  # run_job_flow is still adding the cluster's nodes
+            flow = JobFlowRun(cluster_id, self._config_of(cluster), now, now + int(self.startup_s * 1000))
             self.flows[cluster_id] = flow
             cluster.creation_datetime = VirtualClock.as_datetime(now)
             cluster.start_datetime = cluster.creation_datetime
@@ -292,6 +293,15 @@ class EmrSandbox:
                       "Shut down as step failed" if stopped else "Steps completed")  # fmt: skip
         else:
             cluster.state = "WAITING"
+
+    @staticmethod
+    def _config_of(cluster) -> ClusterConfig:
+        """The cluster a job flow was given: its instance fleets' instances, or its instance groups."""
+        if hasattr(cluster, "agora_fleets"):
+            return emr.config_from_nodes({"InstanceFleets": cluster.agora_fleets, "Instances": cluster.agora_instances})
+        groups = [{"InstanceRole": g.role, "InstanceType": g.instance_type, "InstanceCount": g.num_instances,
+                   "Market": g.market} for g in cluster.instance_groups]  # fmt: skip
+        return emr.config_from_instance_groups(groups)
 
     def _schedule_new_steps(self, flow: JobFlowRun, cluster) -> None:
         """Give steps the driver has not seen yet (at creation or added later) their timeline."""
