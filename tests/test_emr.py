@@ -81,7 +81,11 @@ def test_written_config_reads_a_fleet_as_its_first_type_by_priority_in_weighted_
 
 
 def test_the_assignment_pins_each_fleet_to_the_planned_type_and_keeps_what_the_user_set():
-    job_flow = {"Instances": {"InstanceFleets": FLEETS, "Ec2SubnetIds": ["subnet-1", "subnet-2"]}}
+    job_flow = {
+        "Instances": {"InstanceFleets": FLEETS, "Ec2SubnetIds": ["subnet-1", "subnet-2"]},
+        "ManagedScalingPolicy": {"ComputeLimits": {"UnitType": "InstanceFleetUnits", "MinimumCapacityUnits": 8,
+                                                   "MaximumCapacityUnits": 96}},
+    }  # fmt: skip
     config = ClusterConfig("c5.xlarge", 6, "m5.2xlarge", platform="emr", spot_share=0.5)
     out = emr.apply_to_job_flow(job_flow, config, eventlog_dir=None, tags={})
     master, core, task = out["Instances"]["InstanceFleets"]
@@ -94,6 +98,7 @@ def test_the_assignment_pins_each_fleet_to_the_planned_type_and_keeps_what_the_u
     assert (task["InstanceFleetType"], task["TargetOnDemandCapacity"], task["TargetSpotCapacity"]) == ("TASK", 0, 3)
     assert task["LaunchSpecifications"] == SPOT_SPEC and task["Name"] == "Task spot"  # the spot timeout kept
     assert out["Instances"]["Ec2SubnetIds"] == ["subnet-1", "subnet-2"]
+    assert "ManagedScalingPolicy" not in out  # the planned size is fixed
     assert emr.written_config(out) == config  # what runs is what was planned
     other = emr.apply_to_job_flow(job_flow, ClusterConfig("r5.xlarge", 4, platform="emr", spot_share=1.0),
                                   eventlog_dir=None, tags={})  # fmt: skip

@@ -86,11 +86,14 @@ def written_config(job_flow: dict) -> ClusterConfig | None:
 
 def apply_to_job_flow(job_flow: dict, config: ClusterConfig | None, *, eventlog_dir: str | None,
                       tags: dict[str, str]) -> dict:  # fmt: skip
-    """A copy of the ``run_job_flow`` request running ``config`` (instance groups or fleets replaced;
-    what the user set per role, such as EBS volumes or configurations, kept), writing Spark event logs to
+    """A copy of the ``run_job_flow`` request running ``config`` (instance groups or fleets replaced,
+    managed scaling dropped; what the user set per role, such as EBS volumes or configurations,
+    kept), writing Spark event logs to
     ``eventlog_dir`` (unless the user chose a ``spark.eventLog.dir``) and carrying ``tags``."""
     out = copy.deepcopy(job_flow)
     instances = out.setdefault("Instances", {})
+    if config is not None:
+        out.pop("ManagedScalingPolicy", None)  # EMR managed scaling gives way to the planned size
     if config is not None and instances.get("InstanceFleets"):
         instances["InstanceFleets"] = emr_fleets.instance_fleets(instances["InstanceFleets"], config)
     elif config is not None:
