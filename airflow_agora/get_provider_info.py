@@ -21,6 +21,7 @@ def get_provider_info() -> dict:
                 ],
             }
         ],
+        "plugins": [{"name": "agora", "plugin-class": "airflow_agora.plugins.AgoraPlugin"}],
         "triggers": [
             {
                 "integration-name": "Agora",

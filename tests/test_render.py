@@ -1,8 +1,9 @@
 import pytest
 
-from airflow_agora.cli.render import ascii_gantt, vcpu_bands
+from airflow_agora.cli.render import ascii_gantt
 from airflow_agora.domain.workflow_file import load_problem
 from airflow_agora.planning.generator import generate_workflow
+from airflow_agora.views.plans import vcpu_bands
 from tests.conftest import solve
 
 

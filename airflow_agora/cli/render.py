@@ -7,32 +7,10 @@ import math
 import string
 
 from airflow_agora.domain.plan import Plan, PlanReport
+from airflow_agora.views.charts import gantt
+from airflow_agora.views.plans import gantt_bars, vcpu_bands
 
 _GLYPHS = string.ascii_uppercase + string.ascii_lowercase + string.digits
-
-
-def vcpu_bands(plan: Plan) -> dict[tuple[str, str], list[tuple[float, float]]]:
-    """Where each task sits on the vCPU axis: ``(bottom, height)`` pieces, tasks placed by start time.
-
-    A task takes the lowest free vCPUs for its whole run; when those are split by tasks already
-    running, it is drawn in several pieces (a plan within capacity always has room for them).
-    """
-    placed: list[tuple[float, float, float, float]] = []  # start, end, bottom, top
-    out: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for a in sorted(plan.assignments, key=lambda a: (a.start_s, a.task_id)):
-        busy = sorted((b, t) for s, e, b, t in placed if s < a.end_s and a.start_s < e)
-        pieces, need, cursor = [], a.vcpus, 0.0
-        for b, t in [*busy, (float("inf"), float("inf"))]:
-            if need <= 0:
-                break
-            if b > cursor:
-                take = min(need, b - cursor)
-                pieces.append((cursor, take))
-                need -= take
-            cursor = max(cursor, t)
-        out[(a.dag_id, a.task_id)] = pieces
-        placed.extend((a.start_s, a.end_s, bottom, bottom + height) for bottom, height in pieces)
-    return out
 
 
 def plan_table(report: PlanReport) -> str:
@@ -122,39 +100,13 @@ def html_report(title: str, charts: list[tuple[str, Plan]], capacity: float, dea
     top = capacity if math.isfinite(capacity) else max(max(p.peak() for _, p in charts), 1.0)
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-        "<style>body{font-family:sans-serif;margin:24px}svg{border:1px solid #ccc}"
-        "text{font-size:11px}</style></head><body>",
+        "<style>body{font-family:sans-serif;margin:24px}svg{border:1px solid #ccc}text{font-size:11px}"
+        ".grid{stroke:#eee}.axis{stroke:#999}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]
-    palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7"]
-    w, hgt, pad = 900, 260, 40
     for name, plan in charts:
-        bands = vcpu_bands(plan)
-        parts.append(f"<h2>{html.escape(name)}: makespan {plan.makespan_s:g} s, cost ${plan.cost_usd:.2f}</h2>")
-        parts.append(f"<svg width='{w + 2 * pad}' height='{hgt + 2 * pad}' role='img'>")
-        for n, a in enumerate(sorted(plan.assignments, key=lambda a: (a.start_s, a.task_id))):
-            x = pad + a.start_s / span * w
-            title = f"{html.escape(a.task_id)}: {html.escape(a.mode_label)}, {a.start_s:g}-{a.end_s:g} s"
-            for k, (bottom, size) in enumerate(bands[(a.dag_id, a.task_id)]):
-                y = pad + hgt - (bottom + size) / top * hgt
-                parts.append(
-                    f"<rect x='{x:.1f}' y='{y:.1f}' width='{max(1.0, a.duration_s / span * w):.1f}' "
-                    f"height='{size / top * hgt:.1f}' fill='{palette[n % len(palette)]}' stroke='white'>"
-                    f"<title>{title}</title></rect>"
-                )
-                if k == 0:
-                    parts.append(f"<text x='{x + 3:.1f}' y='{y + 12:.1f}' fill='white'>{html.escape(a.task_id)}</text>")
-        parts.append(f"<line x1='{pad}' y1='{pad}' x2='{pad + w}' y2='{pad}' stroke='#999' stroke-dasharray='4'/>")
-        parts.append(f"<text x='{pad}' y='{pad - 4}'>capacity {top:g} vCPUs</text>")
-        if deadline_s is not None:
-            x = pad + deadline_s / span * w
-            parts.append(
-                f"<line x1='{x:.1f}' y1='{pad}' x2='{x:.1f}' y2='{pad + hgt}' stroke='red'/>"
-                f"<text x='{x + 3:.1f}' y='{pad + hgt - 4}' fill='red'>SLA {deadline_s:g} s</text>"
-            )
-        parts.append(
-            f"<text x='{pad}' y='{pad + hgt + 16}'>0 s</text>"
-            f"<text x='{pad + w - 40}' y='{pad + hgt + 16}'>{span:g} s</text></svg>"
-        )
+        heading = f"{name}: makespan {plan.makespan_s:g} s, cost ${plan.cost_usd:.2f}"
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        parts.append(gantt(heading, gantt_bars(plan), capacity_vcpus=top, span_s=span, sla_s=deadline_s))
     parts.append("</body></html>")
     return "\n".join(parts)

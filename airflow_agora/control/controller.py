@@ -262,6 +262,14 @@ def current_regime(runs: list[RunRecord], options: ControllerOptions) -> tuple[l
     return runs[start:], reason if since == 0 else None, since
 
 
+DRIFT_REASONS = ("code change", "runtime on an unchanged cluster", "input grew", "input shrank")
+
+
+def is_drift_reason(reason: str) -> bool:
+    """Whether a recommendation's reason starts with a drift :func:`_drift` detected."""
+    return reason.startswith(DRIFT_REASONS)
+
+
 def _drift(
     regime: list[RunRecord], run: RunRecord, reference_input: int | None, options: ControllerOptions
 ) -> tuple[str | None, bool]:

@@ -29,7 +29,7 @@ from airflow_agora.domain.problem import PlanningProblem, Reservation
 from airflow_agora.domain.project import AllowedConfigs, Project
 from airflow_agora.domain.workflow import VCPUS, Mode, TaskSpec, Workflow
 from airflow_agora.history.store import HistoryStore
-from airflow_agora.planning.planner import plan
+from airflow_agora.planning.planner import default_plan, plan
 from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.prediction.cost import CostRates, run_cost
 
@@ -155,6 +155,7 @@ def plan_dag_run(
         name=f"{dag_id}/{run_id}",
     )
     report = plan(problem, time_limit_s=time_limit_s)
+    default = default_plan(problem)
     payload = {
         "dag_id": dag_id,
         "run_id": run_id,
@@ -176,6 +177,21 @@ def plan_dag_run(
                 "source": sources[a.task_id],
             }
             for a in report.plan.assignments
+        },
+        "edges": [list(e) for e in edges],
+        "default": {  # default scheduling of the same tasks, the baseline the plan is shown against
+            "makespan_s": default.makespan_s,
+            "cost_usd": round(default.cost_usd, 6),
+            "tasks": {
+                a.task_id: {
+                    "config": a.config.to_dict() if a.config else None,
+                    "start_s": a.start_s,
+                    "end_s": a.end_s,
+                    "vcpus": a.vcpus,
+                    "cost_usd": round(a.cost_usd, 6),
+                }
+                for a in default.assignments
+            },
         },
     }
     store.save_plan(dag_id, run_id, payload)

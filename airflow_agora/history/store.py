@@ -216,6 +216,23 @@ class HistoryStore:
             rows = _last_rows(conn, tables.run, _project_id(conn, project), limit)
         return [_run_from_row(project, r) for r in rows]
 
+    def project_summaries(self) -> list[tuple[Project, int, RunRecord | None]]:
+        """Every project by name with its number of runs and its latest run (None before any): the
+        overview of all projects in three indexed queries, whatever the number of runs."""
+        run = tables.run
+        per_project = select(run.c.project_id, func.count().label("runs"), func.max(run.c.id).label("last_id"))
+        with self._begin() as conn:
+            projects = conn.execute(select(tables.project).order_by(tables.project.c.name)).mappings().all()
+            counts = {r.project_id: (r.runs, r.last_id) for r in conn.execute(per_project.group_by(run.c.project_id))}
+            last_ids = [last_id for _, last_id in counts.values()]
+            last_rows = {r["project_id"]: r for r in conn.execute(select(run).where(run.c.id.in_(last_ids))).mappings()}
+        out = []
+        for row in projects:
+            runs, _ = counts.get(row["id"], (0, None))
+            last = last_rows.get(row["id"])
+            out.append((_project_from_row(row), runs, _run_from_row(row["name"], last) if last else None))
+        return out
+
     def count_runs(self, project: str | None = None) -> int:
         query = select(func.count()).select_from(tables.run)
         with self._begin() as conn:
@@ -299,6 +316,18 @@ class HistoryStore:
             query = query.where(tables.plan.c.dag_id != exclude_dag_id)
         with self._begin() as conn:
             return list(conn.execute(query).scalars())
+
+    def recent_plans(self, *, dag_id: str | None = None, limit: int = 100) -> list[dict]:
+        """The newest plans first (of one DAG when given), as their summary columns: ``dag_id``,
+        ``run_id``, ``status``, ``makespan_s``, ``cost_usd``, ``goal_met``, ``created_at``."""
+        plan = tables.plan
+        query = select(plan.c.dag_id, plan.c.run_id, plan.c.status, plan.c.makespan_s, plan.c.cost_usd,
+                       plan.c.payload["goal_met"].label("goal_met"), plan.c.created_at)  # fmt: skip
+        if dag_id is not None:
+            query = query.where(plan.c.dag_id == dag_id)
+        with self._begin() as conn:
+            rows = conn.execute(query.order_by(plan.c.id.desc()).limit(limit)).mappings().all()
+        return [{**r, "goal_met": bool(r["goal_met"]), "created_at": _utc(r["created_at"])} for r in rows]
 
     def get_plan(self, dag_id: str, run_id: str) -> dict | None:
         with self._begin() as conn:

@@ -83,6 +83,7 @@ run = Table(
     Column("input_bytes", BigInteger),
     _when("recorded_at", False),
     UniqueConstraint("project_id", "run_key", name="uq_agora_run_project_run_key"),
+    Index("ix_agora_run_project", "project_id", "id"),
 )
 
 prediction = Table(

@@ -38,6 +38,19 @@ def describe(candidate: Candidate) -> dict:
     return out
 
 
+def runtime_curves(candidates: list[Candidate]) -> dict[str, list[list[float]]]:
+    """Predicted runtime against workers per instance type (the fastest driver choice at each count):
+    ``{"m5.xlarge": [[workers, runtime_s], ...]}``, workers ascending."""
+    best: dict[tuple[str, int], float] = {}
+    for c in candidates:
+        key = (c.config.instance_type, c.config.num_workers)
+        best[key] = min(best.get(key, float("inf")), c.runtime_s)
+    curves: dict[str, list[list[float]]] = {}
+    for (instance_type, workers), runtime_s in sorted(best.items()):
+        curves.setdefault(instance_type, []).append([workers, round(runtime_s, 1)])
+    return curves
+
+
 def predict_from_profile(
     profile: ApplicationProfile,
     *,
@@ -88,6 +101,7 @@ def predict_from_profile(
         "solutions": {name: describe(c) for name, c in solutions.items()},
         "recommended": preference,
         "pareto": [describe(c) for c in front],
+        "curves": runtime_curves(candidates),
         "model_error_pct": round(predictor.model_error_pct, 2),
         "candidates_evaluated": len(candidates),
         "rates": rates.to_dict(),

@@ -81,7 +81,9 @@ class AirflowStack:
 
     PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
 
-    def __init__(self, env: dict, folder: Path, *, parallelism: int = 8) -> None:
+    def __init__(self, env: dict, folder: Path, *, parallelism: int = 8,
+                 processes: tuple[str, ...] = PROCESSES) -> None:  # fmt: skip
+        self.processes = processes
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -113,7 +115,7 @@ class AirflowStack:
 
     def start(self, *, timeout_s: float = 120.0) -> AirflowStack:
         airflow = Path(sys.executable).with_name("airflow")
-        for name in self.PROCESSES:
+        for name in self.processes:
             args = [str(airflow), name] + (["--port", str(self.port)] if name == "api-server" else [])
             with open(self.folder / f"{name}.log", "wb") as out:
                 self._procs[name] = subprocess.Popen(
@@ -162,7 +164,7 @@ class AirflowStack:
     def tail(self, *names: str, lines: int = 40) -> str:
         """The last lines each process wrote."""
         out = []
-        for name in names or self.PROCESSES:
+        for name in names or self.processes:
             path = self.folder / f"{name}.log"
             text = path.read_text(errors="replace").splitlines()[-lines:] if path.exists() else []
             out.append(f"--- airflow {name} ---\n" + "\n".join(text))
@@ -170,15 +172,27 @@ class AirflowStack:
 
     # -- REST API --------------------------------------------------------------------------------------
 
-    def api(self, method: str, path: str, **kwargs) -> dict:
-        """Call Airflow's public REST API (``/api/v2`` + ``path``) as the ``agora`` admin."""
+    def admin_password(self) -> str:
+        """The ``agora`` admin's password (the simple auth manager generates it)."""
+        return json.loads((self.folder / "passwords.json").read_text())["agora"]
+
+    def token(self) -> str:
+        """A JWT of the ``agora`` admin, from ``/auth/token``."""
         if self._token is None:
-            password = json.loads((self.folder / "passwords.json").read_text())["agora"]
-            reply = httpx.post(f"{self.url}/auth/token", json={"username": "agora", "password": password}, timeout=10)
+            reply = httpx.post(f"{self.url}/auth/token", json={"username": "agora", "password": self.admin_password()},
+                               timeout=10)  # fmt: skip
             reply.raise_for_status()
             self._token = reply.json()["access_token"]
+        return self._token
+
+    def api(self, method: str, path: str, **kwargs) -> dict:
+        """Call Airflow's public REST API (``/api/v2`` + ``path``) as the ``agora`` admin."""
         reply = httpx.request(
-            method, f"{self.url}/api/v2{path}", headers={"Authorization": f"Bearer {self._token}"}, timeout=30, **kwargs
+            method,
+            f"{self.url}/api/v2{path}",
+            headers={"Authorization": f"Bearer {self.token()}"},
+            timeout=30,
+            **kwargs,
         )
         if reply.status_code >= 400:
             raise RuntimeError(f"Airflow API {method} {path} answered {reply.status_code}: {reply.text[:500]}")
