@@ -32,12 +32,11 @@ def type_configs(fleet: dict) -> list[dict]:
     return [c for _, c in sorted(enumerate(configs), key=lambda ic: (ic[1].get("Priority", math.inf), ic[0]))]
 
 
-def instances_for(fleet: dict, config: dict, *, provisioned: bool = False) -> tuple[int, int]:
-    """(on-demand, spot) instances of type ``config`` that meet the fleet's target (or provisioned)
-    capacity: capacity units over the type's weight, rounded up as EMR does."""
+def instances_for(fleet: dict, config: dict) -> tuple[int, int]:
+    """(on-demand, spot) instances of type ``config`` that meet the fleet's target capacity: capacity
+    units over the type's weight, rounded up as EMR does."""
     weight = max(1, int(config.get("WeightedCapacity") or 1))
-    prefix = "Provisioned" if provisioned else "Target"
-    units = [int(fleet.get(f"{prefix}{market}Capacity") or 0) for market in ("OnDemand", "Spot")]
+    units = [int(fleet.get(f"Target{market}Capacity") or 0) for market in ("OnDemand", "Spot")]
     return math.ceil(units[0] / weight), math.ceil(units[1] / weight)
 
 

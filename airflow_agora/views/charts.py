@@ -78,23 +78,22 @@ class Frame:
         self.parts.append(part)
 
     def hline(self, y: float, label: str, color: str, kind: str) -> None:
-        if not self.y.lo <= y <= self.y.hi:
-            return
-        py = self.py(y)
-        self.add(f"<line class='ref' data-kind='{esc(kind)}' data-value='{y:g}' "
-                 f"x1='{PAD_LEFT}' x2='{self.width - PAD_RIGHT}' "
-                 f"y1='{py:.1f}' y2='{py:.1f}' stroke='{color}' stroke-dasharray='6 3'/>"
-                 f"<text x='{self.width - PAD_RIGHT - 4}' y='{py - 4:.1f}' text-anchor='end' "
-                 f"fill='{color}'>{esc(label)}</text>")  # fmt: skip
+        """A dashed reference line across the chart at ``y``, labelled at its right end."""
+        if self.y.lo <= y <= self.y.hi:
+            py, right = self.py(y), self.width - PAD_RIGHT
+            self._ref(kind, y, (PAD_LEFT, py, right, py), (right - 4, py - 4), label, color)
 
     def vline(self, x: float, label: str, color: str, kind: str) -> None:
-        if not self.x.lo <= x <= self.x.hi:
-            return
-        px = self.px(x)
-        self.add(f"<line class='ref' data-kind='{esc(kind)}' data-value='{x:g}' "
-                 f"x1='{px:.1f}' x2='{px:.1f}' y1='{PAD_TOP}' "
-                 f"y2='{self.height - PAD_BOTTOM}' stroke='{color}' stroke-dasharray='6 3'/>"
-                 f"<text x='{px - 4:.1f}' y='{PAD_TOP + 12}' text-anchor='end' fill='{color}'>"
+        """A dashed reference line up the chart at ``x``, labelled at its top, to its left."""
+        if self.x.lo <= x <= self.x.hi:
+            px = self.px(x)
+            self._ref(kind, x, (px, PAD_TOP, px, self.height - PAD_BOTTOM), (px - 4, PAD_TOP + 12), label, color)
+
+    def _ref(self, kind: str, value: float, ends: tuple, at: tuple, label: str, color: str) -> None:
+        x1, y1, x2, y2 = ends
+        self.add(f"<line class='ref' data-kind='{esc(kind)}' data-value='{value:g}' x1='{x1:.1f}' y1='{y1:.1f}' "
+                 f"x2='{x2:.1f}' y2='{y2:.1f}' stroke='{color}' stroke-dasharray='6 3'/>"
+                 f"<text x='{at[0]:.1f}' y='{at[1]:.1f}' text-anchor='end' fill='{color}'>"
                  f"{esc(label)}</text>")  # fmt: skip
 
     def svg(self, title: str) -> str:
@@ -153,10 +152,9 @@ class Series:
     color: str = PALETTE[0]
 
 
-def lines(title: str, x: Axis, y: Axis, series: Sequence[Series], *, width: int = 640, height: int = 320,
-          frame: Frame | None = None) -> str:  # fmt: skip
-    """Polylines with a dot per point and a legend; ``frame`` lets a caller add reference lines."""
-    frame = frame or Frame(x, y, width, height)
+def lines(title: str, frame: Frame, series: Sequence[Series]) -> str:
+    """Polylines with a dot per point and a legend, on ``frame`` (which may already hold reference
+    lines)."""
     for n, s in enumerate(series):
         pts = " ".join(f"{frame.px(a):.1f},{frame.py(b):.1f}" for a, b in s.points)
         frame.add(f"<polyline class='series' data-series='{esc(s.name)}' data-points='{len(s.points)}' points='{pts}' "

@@ -191,12 +191,11 @@ def project_page(project: Project, runs: Sequence[RunRecord], recommendations: S
         runtime_frame.hline(sp.sla_s, f"SLA {sp.sla_s:,.0f} s", "#d62728", "sla")
     if sp.cost_target_usd:
         cost_frame.hline(sp.cost_target_usd, f"target ${sp.cost_target_usd:.2f}", "#d62728", "cost_target")
-    runtime_chart = lines("Runtime per run", runtime_frame.x, runtime_frame.y,
-                          [Series("runtime s", [(n, r.runtime_s) for n, r, _, _ in marks], PALETTE[0])],
-                          frame=runtime_frame)  # fmt: skip
-    cost_chart = lines("Cost per run", cost_frame.x, cost_frame.y,
+    runtime_chart = lines("Runtime per run", runtime_frame,
+                          [Series("runtime s", [(n, r.runtime_s) for n, r, _, _ in marks], PALETTE[0])])  # fmt: skip
+    cost_chart = lines("Cost per run", cost_frame,
                        [Series("cost $", [(n, r.cost_usd) for n, r, _, _ in marks if r.cost_usd is not None],
-                               PALETTE[1])], frame=cost_frame)  # fmt: skip
+                               PALETTE[1])])  # fmt: skip
     current = recommendations[-1] if recommendations else None
     rec_html = "<p class='muted'>No recommendation yet.</p>"
     if current is not None:
@@ -253,8 +252,8 @@ def prediction_page(project: Project, prediction: dict | None, *, base: str) -> 
     ]
     all_pts = [p for s in series for p in s.points]
     curve_chart = (
-        lines("Predicted runtime vs workers", Axis.fitting("workers", [w for w, _ in all_pts]),
-              Axis.fitting("predicted runtime (s)", [r for _, r in all_pts]), series, width=760)
+        lines("Predicted runtime vs workers", Frame(Axis.fitting("workers", [w for w, _ in all_pts]),
+              Axis.fitting("predicted runtime (s)", [r for _, r in all_pts]), 760), series)
         if series else "<p class='muted'>This prediction has no per-type curves (made before they were kept).</p>"
     )  # fmt: skip
     named = [("basis", prediction["basis"], "#333")] + [
