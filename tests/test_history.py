@@ -153,6 +153,19 @@ def test_recording_the_same_run_twice_is_a_no_op(store):
         store.record_run(RunRecord("nope", "x", ClusterConfig("m5.xlarge", 1), 1.0))
 
 
+def test_an_import_of_many_runs_skips_the_recorded_ones(store):
+    for name in ("a", "b"):
+        store.create_project(Project(name))
+    config = ClusterConfig("m5.xlarge", 2)
+    store.record_run(RunRecord("a", "r0", config, 5.0))
+    store.record_runs(RunRecord(name, f"r{n}", config, 10.0 + n) for name in ("a", "b") for n in range(3))
+    assert [r.runtime_s for r in store.list_runs("a")] == [5.0, 11.0, 12.0]  # r0 was already recorded
+    assert [r.run_key for r in store.list_runs("b")] == ["r0", "r1", "r2"]
+    with pytest.raises(NotFoundError):  # all or nothing
+        store.record_runs([RunRecord("b", "r9", config, 1.0), RunRecord("nope", "x", config, 1.0)])
+    assert store.count_runs("b") == 3
+
+
 def test_plans_predictions_and_recommendations(store):
     store.create_project(Project("p"))
     store.save_plan("dag", "run1", {"status": "optimal", "makespan_s": 700.0, "tasks": [{"task_id": "a"}]})

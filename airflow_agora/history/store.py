@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -192,6 +192,17 @@ class HistoryStore:
                 .one()
             )
         return _run_from_row(run.project, row), created
+
+    def record_runs(self, runs: Iterable[RunRecord]) -> None:
+        """Store many runs in one transaction (an import of history); runs already recorded are
+        skipped, as :meth:`record_run` skips them."""
+        runs = list(runs)
+        with self._begin() as conn:
+            ids = {name: _project_id(conn, name) for name in {r.project for r in runs}}
+            now = utc_now()
+            rows = [{"project_id": ids[r.project], **_run_values(r), "recorded_at": now} for r in runs]
+            if rows:
+                conn.execute(insert_ignoring_duplicates(conn, tables.run), rows)
 
     def attach_profile(
         self, project: str, run_key: str, *, profile_summary: dict, fingerprint: str | None, input_bytes: int | None

@@ -27,7 +27,7 @@ from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.errors import AgoraError
 from airflow_agora.domain.project import AllowedConfigs
 from airflow_agora.hooks import FinishedRun, log_reader
-from airflow_agora.operators.settings import AgoraSettings
+from airflow_agora.operators.settings import AgoraSettings, open_store
 from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.triggers.lease import CapacityLeaseTrigger
 
@@ -55,13 +55,6 @@ def runs_in_dag_test() -> bool:
 @cache
 def catalogue() -> Catalogue:
     return Catalogue.packaged()
-
-
-def open_store():
-    """The process's history store (see ``HistoryStore.shared``); raises while the database is down."""
-    from airflow_agora.history.store import HistoryStore
-
-    return HistoryStore.shared(AgoraSettings.load().sql_alchemy_conn)
 
 
 def advisory(log, what: str, call) -> Any:

@@ -13,9 +13,8 @@ from airflow_agora.operators.agora_task import (
     catalogue,
     lease_owner,
     open_ledger,
-    open_store,
 )
-from airflow_agora.operators.settings import AgoraSettings
+from airflow_agora.operators.settings import AgoraSettings, open_store
 
 PLAN_TASK_ID = "agora_plan"
 

@@ -23,7 +23,8 @@ from airflow_agora.domain.project import AllowedConfigs, Recommendation
 from airflow_agora.hooks import FinishedRun
 from airflow_agora.hooks.databricks import DatabricksApi
 from airflow_agora.hooks.emr import EmrApi
-from airflow_agora.operators.agora_task import advisory, attach_late_log, open_store, record_finished_run
+from airflow_agora.operators.agora_task import advisory, attach_late_log, record_finished_run
+from airflow_agora.operators.settings import open_store
 from airflow_agora.platforms.reports import cluster_fragment
 from airflow_agora.triggers.eventlog import EventLogTrigger
 

@@ -53,3 +53,11 @@ class AgoraSettings:
 
 def _optional_float(text: str | None) -> float | None:
     return float(text) if text not in (None, "") else None
+
+
+def open_store():
+    """The process's history store (see ``HistoryStore.shared``); raises while the database is down.
+    Here, beside the settings, so the UI plugin opens it without importing the operators."""
+    from airflow_agora.history.store import HistoryStore
+
+    return HistoryStore.shared(AgoraSettings.load().sql_alchemy_conn)

@@ -24,7 +24,7 @@ RESOURCE = "Agora"
 
 
 def _store():
-    from airflow_agora.operators.agora_task import open_store
+    from airflow_agora.operators.settings import open_store
 
     return open_store()
 
