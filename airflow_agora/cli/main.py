@@ -21,13 +21,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"airflow-agora {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from airflow_agora.cli import bench_cmd, demo_cmd, history_cmd, photon_cmd, plan_cmd, predict_cmd, profile_cmd
+    from airflow_agora.cli import (
+        bench_cmd,
+        demo_cmd,
+        history_cmd,
+        photon_cmd,
+        plan_cmd,
+        predict_cmd,
+        profile_cmd,
+        simulate_cmd,
+    )
 
     plan_cmd.register(sub)
     profile_cmd.register(sub)
     predict_cmd.register(sub)
     photon_cmd.register(sub)
     bench_cmd.register(sub)
+    simulate_cmd.register(sub)
     history_cmd.register(sub)
     demo_cmd.register(sub)
     return parser

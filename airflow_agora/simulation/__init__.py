@@ -1,0 +1,1 @@
+"""Trace simulation: replay DAG workloads on a shared cluster under scheduling policies."""
