@@ -12,6 +12,8 @@ import pytest
 
 from airflow_agora.cli.main import main
 from airflow_agora.domain.errors import InvalidInputError
+from airflow_agora.simulation.agora_policy import AgoraPlanning
+from airflow_agora.simulation.profile import UsageProfile
 from airflow_agora.simulation.scaling import ScalingModel, fit_on_curves, runtime_at
 from airflow_agora.simulation.simulator import FastestSize, RecordedSize, simulate
 from airflow_agora.simulation.tpch import load_query, load_tpch, read_npy, stage_runtime_s
@@ -178,3 +180,58 @@ def test_agora_simulate_on_the_command_line(tmp_path, capsys):
     assert main(["simulate", str(trace), "--capacity-vcpus", "-1"]) == 2
     assert main(["simulate", str(trace), "--work-growth", "1.5"]) == 2
     assert "must be positive" in capsys.readouterr().err
+
+
+def test_the_usage_profile_finds_the_first_gap_that_lasts():
+    profile = UsageProfile(10)
+    profile.add(0, 10, 8)
+    profile.add(20, 30, 6)
+    assert profile.earliest_fit(0, 5, 2) == 0  # beside the 8
+    assert profile.earliest_fit(0, 5, 4) == 10  # after the 8, before the 6
+    assert profile.earliest_fit(0, 15, 5) == 30  # 10..25 would overlap the 6
+    assert profile.earliest_fit(12, 5, 4) == 12
+    profile.forget_before(25)
+    assert profile.times[0] == 20 and profile.earliest_fit(0, 1, 5) == 30
+    with pytest.raises(ValueError, match="exceed the capacity"):
+        profile.earliest_fit(0, 1, 11)
+
+
+def _contended_trace() -> list[TraceDag]:
+    """Two-task chains arriving faster than a 16-vCPU cluster runs them at their recorded 12 vCPUs."""
+    return [TraceDag(f"d{n}", 20 * n, (TraceTask("a", 12, 60), TraceTask("b", 12, 40, ("a",)))) for n in range(6)]
+
+
+def test_agora_plans_fit_the_capacity_and_beat_default_within_its_bars():
+    model = ScalingModel(0.0, 0.22)
+    dags = _contended_trace()
+    base = simulate(dags, RecordedSize(model, 16), capacity_vcpus=16, keep_runs=True)
+    _check_schedule(dags, base.runs, 16)
+    for goal in ("cost", "makespan", "balanced"):
+        policy = AgoraPlanning(model, 16, goal, base.completion_s, base.cost_usd)
+        result = simulate(dags, policy, capacity_vcpus=16, keep_runs=True)
+        _check_schedule(dags, result.runs, 16)
+        if goal == "cost":  # cheaper, and no DAG later than by default
+            assert sum(result.cost_usd.values()) < sum(base.cost_usd.values())
+            assert all(result.completion_s[d] <= base.completion_s[d] + 1e-6 for d in base.completion_s)
+        if goal == "makespan":  # faster on average, and no DAG dearer than by default
+            assert result.summary()["mean_dag_completion_s"] < base.summary()["mean_dag_completion_s"]
+            assert all(result.cost_usd[d] <= base.cost_usd[d] * (1 + 1e-9) for d in base.cost_usd)
+    with pytest.raises(ValueError, match="goal 'cheap'"):
+        AgoraPlanning(model, 16, "cheap", {}, {})
+
+
+def test_agora_simulate_compares_every_policy(tmp_path, capsys):
+    trace = tmp_path / "batch_task.csv"
+    rows = [f"M1,12,j_{n},,Terminated,{1 + 20 * n},{61 + 20 * n},100,0.2\n" for n in range(6)]
+    rows += [f"R2_1,12,j_{n},,Terminated,{1 + 20 * n},{101 + 20 * n},100,0.2\n" for n in range(6)]
+    trace.write_text(HEADER + "".join(rows))
+    assert main(["simulate", str(trace), "--compare", "--capacity-vcpus", "16", "--json"]) == 0
+    compared = json.loads(capsys.readouterr().out)
+    assert set(compared["policies"]) == {"airflow-default", "per-job-fastest", "agora-cost", "agora-makespan",
+                                         "agora-balanced"}  # fmt: skip
+    assert set(compared["agora"]) == {"cost", "makespan", "balanced"}
+    cost = compared["agora"]["cost"]
+    assert cost["cost_reduction_pct"] > 0 and cost["violations"] == cost["dags_later_than_default"] == 0
+    assert compared["agora"]["makespan"]["dags_costlier_than_default"] == 0
+    assert main(["simulate", str(trace), "--policy", "agora", "--goal", "makespan", "--capacity-vcpus", "16"]) == 0
+    assert "policy=agora-makespan" in capsys.readouterr().out

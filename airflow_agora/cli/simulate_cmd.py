@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-POLICIES = ("airflow-default", "per-job-fastest")
+POLICIES = ("airflow-default", "per-job-fastest", "agora")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("trace", help="an Alibaba batch_task CSV file, or Decima's tpch folder with --format tpch")
     p.add_argument("--format", choices=("alibaba", "tpch"), default="alibaba")
     p.add_argument("--policy", choices=POLICIES, default="airflow-default")
+    p.add_argument("--goal", choices=("cost", "makespan", "balanced"), default="cost",
+                   help="the agora policy's goal (default cost; see docs/simulation.md)")  # fmt: skip
+    p.add_argument("--compare", action="store_true",
+                   help="run every policy and goal; report agora against airflow-default")  # fmt: skip
     p.add_argument("--capacity-vcpus", type=float, default=None,
                    help="the shared cluster (default 2,000 for alibaba, 200 for tpch)")  # fmt: skip
     p.add_argument("--usd-per-vcpu-hour", type=float, default=None, help="price of one vCPU-hour (default 0.048)")
@@ -38,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from airflow_agora.domain.errors import InvalidInputError
+    from airflow_agora.simulation.agora_policy import AgoraPlanning, compare_policies
     from airflow_agora.simulation.scaling import ScalingModel, fit_on_curves
     from airflow_agora.simulation.simulator import DEFAULT_USD_PER_VCPU_HOUR, FastestSize, RecordedSize, simulate
     from airflow_agora.simulation.tpch import load_tpch, measured_curves
@@ -66,15 +71,31 @@ def run(args: argparse.Namespace) -> int:
     if capacity <= 0:
         raise InvalidInputError(f"--capacity-vcpus must be positive, got {capacity}")
     print(f"agora simulate: {report.summary()}", file=sys.stderr)
-    policy = {"airflow-default": RecordedSize, "per-job-fastest": FastestSize}[args.policy](model, capacity)
-
-    def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            print(f"\r{policy.name}: {done}/{total} DAGs arrived", end="" if done < total else "\n",
-                  file=sys.stderr, flush=True)  # fmt: skip
-
     price = args.usd_per_vcpu_hour or DEFAULT_USD_PER_VCPU_HOUR
-    result = simulate(dags, policy, capacity_vcpus=capacity, usd_per_vcpu_hour=price, progress=progress)
+
+    def progress(name: str, done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(
+                f"\r{name}: {done}/{total} DAGs arrived", end="" if done < total else "\n", file=sys.stderr, flush=True
+            )
+
+    if args.compare:
+        compared = compare_policies(dags, model, capacity_vcpus=capacity, usd_per_vcpu_hour=price, progress=progress)
+        if args.json:
+            print(json.dumps(compared, indent=1))
+            return 0
+        for summary in compared["policies"].values():
+            print("  ".join(f"{k}={v}" for k, v in summary.items()))
+        for goal, figures in compared["agora"].items():
+            print(f"agora {goal}: " + "  ".join(f"{k}={v}" for k, v in figures.items()))
+        return 0
+    if args.policy == "agora":
+        base = simulate(dags, RecordedSize(model, capacity), capacity_vcpus=capacity, usd_per_vcpu_hour=price)
+        policy = AgoraPlanning(model, capacity, args.goal, base.completion_s, base.cost_usd, price)
+    else:
+        policy = {"airflow-default": RecordedSize, "per-job-fastest": FastestSize}[args.policy](model, capacity)
+    result = simulate(dags, policy, capacity_vcpus=capacity, usd_per_vcpu_hour=price,
+                      progress=lambda d, n: progress(policy.name, d, n))  # fmt: skip
     summary = result.summary()
     print(json.dumps(summary, indent=1) if args.json else "  ".join(f"{k}={v}" for k, v in summary.items()))
     return 0
