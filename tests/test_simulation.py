@@ -225,8 +225,13 @@ def test_agora_simulate_compares_every_policy(tmp_path, capsys):
     rows = [f"M1,12,j_{n},,Terminated,{1 + 20 * n},{61 + 20 * n},100,0.2\n" for n in range(6)]
     rows += [f"R2_1,12,j_{n},,Terminated,{1 + 20 * n},{101 + 20 * n},100,0.2\n" for n in range(6)]
     trace.write_text(HEADER + "".join(rows))
-    assert main(["simulate", str(trace), "--compare", "--capacity-vcpus", "16", "--json"]) == 0
+    out = tmp_path / "report"
+    assert main(["simulate", str(trace), "--compare", "--capacity-vcpus", "16", "--json", "--out", str(out)]) == 0
     compared = json.loads(capsys.readouterr().out)
+    assert json.loads((out / "summary.json").read_text()) == compared
+    assert "<polyline" in (out / "completion_cdf.svg").read_text()
+    assert "class='task'" in (out / "gantt_agora-cost.svg").read_text()
+    assert (out / "report.html").read_text().count("<svg") == 6  # the CDF and a Gantt per policy
     assert set(compared["policies"]) == {"airflow-default", "per-job-fastest", "agora-cost", "agora-makespan",
                                          "agora-balanced"}  # fmt: skip
     assert set(compared["agora"]) == {"cost", "makespan", "balanced"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 POLICIES = ("airflow-default", "per-job-fastest", "agora")
 
@@ -35,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--calibrate", action="store_true",
                    help="fit the runtime model on the TPC-H folder given as TRACE and print it")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument(
+        "--out", help="write summary.json, the completion-time CDF and Gantt excerpts (SVG, report.html) here"
+    )
     p.set_defaults(handler=run)
 
 
@@ -80,22 +84,54 @@ def run(args: argparse.Namespace) -> int:
             )
 
     if args.compare:
-        compared = compare_policies(dags, model, capacity_vcpus=capacity, usd_per_vcpu_hour=price, progress=progress)
-        if args.json:
-            print(json.dumps(compared, indent=1))
-            return 0
-        for summary in compared["policies"].values():
-            print("  ".join(f"{k}={v}" for k, v in summary.items()))
-        for goal, figures in compared["agora"].items():
-            print(f"agora {goal}: " + "  ".join(f"{k}={v}" for k, v in figures.items()))
-        return 0
-    if args.policy == "agora":
-        base = simulate(dags, RecordedSize(model, capacity), capacity_vcpus=capacity, usd_per_vcpu_hour=price)
-        policy = AgoraPlanning(model, capacity, args.goal, base.completion_s, base.cost_usd, price)
+        compared, results = compare_policies(dags, model, capacity_vcpus=capacity, usd_per_vcpu_hour=price,
+                                             keep_runs=bool(args.out), progress=progress)  # fmt: skip
+        lines = [_line(summary) for summary in compared["policies"].values()]
+        lines += [f"agora {goal}: " + _line(figures) for goal, figures in compared["agora"].items()]
     else:
-        policy = {"airflow-default": RecordedSize, "per-job-fastest": FastestSize}[args.policy](model, capacity)
-    result = simulate(dags, policy, capacity_vcpus=capacity, usd_per_vcpu_hour=price,
-                      progress=lambda d, n: progress(policy.name, d, n))  # fmt: skip
-    summary = result.summary()
-    print(json.dumps(summary, indent=1) if args.json else "  ".join(f"{k}={v}" for k, v in summary.items()))
+        if args.policy == "agora":
+            base = simulate(dags, RecordedSize(model, capacity), capacity_vcpus=capacity, usd_per_vcpu_hour=price)
+            policy = AgoraPlanning(model, capacity, args.goal, base.completion_s, base.cost_usd, price)
+        else:
+            policy = {"airflow-default": RecordedSize, "per-job-fastest": FastestSize}[args.policy](model, capacity)
+        result = simulate(dags, policy, capacity_vcpus=capacity, usd_per_vcpu_hour=price, keep_runs=bool(args.out),
+                          progress=lambda d, n: progress(policy.name, d, n))  # fmt: skip
+        compared, results = result.summary(), {policy.name: result}
+        lines = [_line(compared)]
+    if args.out:
+        written = write_report(
+            Path(args.out), compared, results, dags, capacity_vcpus=capacity, usd_per_vcpu_hour=price
+        )
+        print(f"agora simulate: wrote {written}", file=sys.stderr)
+    print(json.dumps(compared, indent=1) if args.json else "\n".join(lines))
     return 0
+
+
+def _line(figures: dict) -> str:
+    return "  ".join(f"{k}={v}" for k, v in figures.items())
+
+
+def write_report(out: Path, compared: dict, results: dict, dags: list, *, capacity_vcpus: float,
+                 usd_per_vcpu_hour: float) -> Path:  # fmt: skip
+    """``summary.json``, the completion-time CDF, a Gantt excerpt per policy and ``report.html`` in
+    ``out``. The excerpt is the hour after the arrival of the DAG that waited longest in the first
+    policy (``airflow-default`` when comparing): the cluster at its busiest."""
+    from airflow_agora.views.simulation import completion_cdf, gantt_excerpt, report_page
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(compared, indent=1) + "\n")
+    first = next(iter(results.values()))
+    arrivals = {d.dag_id: d.arrival_s for d in dags}
+    window_s = arrivals[max(first.completion_s, key=first.completion_s.get)] if first.completion_s else 0.0
+    cdf = completion_cdf({name: list(r.completion_s.values()) for name, r in results.items()})
+    (out / "completion_cdf.svg").write_text(cdf)
+    charts = [("DAG completion time, every policy", cdf)]
+    for name, result in results.items():
+        chart = gantt_excerpt(name, result.runs, start_s=window_s, span_s=3600, capacity_vcpus=capacity_vcpus,
+                              usd_per_vcpu_hour=usd_per_vcpu_hour)  # fmt: skip
+        (out / f"gantt_{name}.svg").write_text(chart)
+        charts.append((f"{name}: the cluster in the hour after {window_s:,.0f} s", chart))
+    page = report_page(compared if "policies" in compared else {"capacity_vcpus": capacity_vcpus,
+                       "policies": {compared["policy"]: compared}, "agora": {}}, charts)  # fmt: skip
+    (out / "report.html").write_text(page)
+    return out / "report.html"

@@ -8,11 +8,12 @@ wait for their planned starts. Sizes are chosen by goal:
   under ``airflow-default``. Candidates are every task at the same factor of its recorded size, from
   the smallest. The cheapest candidate meeting the deadline is then refined: one task at a time
   steps down a size while the deadline holds. A DAG no candidate can finish in time gets the
-  earliest finishing candidate; the simulator's comparison then reports its violation.
+  earliest finishing candidate that costs no more than by default (so a late DAG does not also
+  take more of the cluster from the DAGs after it); the comparison reports its violation.
 * ``makespan``: the candidate finishing first among those that cost no more than under
   ``airflow-default`` (the recorded sizes always qualify).
 * ``balanced``: the candidate minimising completion / default completion + cost / default cost,
-  among those meeting the deadline when any does.
+  among those meeting the deadline; when none does, as ``cost``.
 
 The planned use is exact while every task runs its predicted time, as in this simulator.
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from airflow_agora.domain.graph import topological_order
 from airflow_agora.simulation.profile import UsageProfile
 from airflow_agora.simulation.scaling import ScalingModel, runtime_at
-from airflow_agora.simulation.simulator import DEFAULT_USD_PER_VCPU_HOUR, Assignment, offered_sizes
+from airflow_agora.simulation.simulator import DEFAULT_USD_PER_VCPU_HOUR, Assignment, SimulationResult, offered_sizes
 from airflow_agora.simulation.traces import TraceDag, TraceTask
 
 GOALS = ("cost", "makespan", "balanced")
@@ -98,12 +99,10 @@ class AgoraPlanning:
 
     def _choose(self, dag_id: str, candidates: list[_Candidate], deadline: float | None) -> _Candidate:
         on_time = [c for c in candidates if deadline is None or c.completion_s <= deadline + 1e-6]
-        if self.goal == "makespan":
+        if self.goal == "makespan" or not on_time:
             budget = self.budget_usd.get(dag_id)
             within = [c for c in candidates if budget is None or c.cost_usd <= budget * (1 + 1e-9)]
             return min(within or candidates, key=lambda c: (c.completion_s, c.cost_usd))
-        if not on_time:
-            return min(candidates, key=lambda c: (c.completion_s, c.cost_usd))
         if self.goal == "cost":
             return min(on_time, key=lambda c: (c.cost_usd, c.completion_s))
         scale_t = deadline or max(c.completion_s for c in candidates) or 1.0
@@ -124,16 +123,22 @@ class AgoraPlanning:
 
 
 def compare_policies(dags: list[TraceDag], model: ScalingModel, *, capacity_vcpus: float,
-                     usd_per_vcpu_hour: float = DEFAULT_USD_PER_VCPU_HOUR, progress=None) -> dict:  # fmt: skip
-    """Every policy on the same trace. Per agora goal: ``cost_reduction_pct`` and
-    ``completion_reduction_pct`` (mean DAG completion) against ``airflow-default``, and the
-    violations of the honest comparison: DAGs finishing later than under ``airflow-default`` (the
-    ``cost`` goal's deadline) and DAGs costing more (the ``makespan`` goal's budget)."""
+                     usd_per_vcpu_hour: float = DEFAULT_USD_PER_VCPU_HOUR, keep_runs: bool = False,
+                     progress=None) -> tuple[dict, dict[str, SimulationResult]]:  # fmt: skip
+    """Every policy on the same trace: the comparison and each policy's result. Per agora goal the
+    comparison has ``cost_reduction_pct`` and ``completion_reduction_pct`` (mean DAG completion)
+    against ``airflow-default``, and the violations of the honest comparison: DAGs finishing later
+    than under ``airflow-default`` (the ``cost`` goal's deadline) and DAGs costing more (the
+    ``makespan`` goal's budget)."""
     from airflow_agora.simulation.simulator import FastestSize, RecordedSize, simulate
 
-    def run(policy):
-        return simulate(dags, policy, capacity_vcpus=capacity_vcpus, usd_per_vcpu_hour=usd_per_vcpu_hour,
-                        progress=progress and (lambda d, n: progress(policy.name, d, n)))  # fmt: skip
+    results: dict[str, SimulationResult] = {}
+
+    def run(policy) -> SimulationResult:
+        report = progress and (lambda done, total: progress(policy.name, done, total))
+        results[policy.name] = simulate(dags, policy, capacity_vcpus=capacity_vcpus, keep_runs=keep_runs,
+                                        usd_per_vcpu_hour=usd_per_vcpu_hour, progress=report)  # fmt: skip
+        return results[policy.name]
 
     base = run(RecordedSize(model, capacity_vcpus))
     summaries = {
@@ -156,7 +161,7 @@ def compare_policies(dags: list[TraceDag], model: ScalingModel, *, capacity_vcpu
             "dags_costlier_than_default": dearer,
             "violations": late if goal == "cost" else dearer if goal == "makespan" else 0,
         }
-    return out
+    return out, results
 
 
 def _reduction(before: float, after: float) -> float:

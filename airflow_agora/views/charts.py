@@ -181,9 +181,9 @@ class Bar:
 
 
 def gantt(title: str, bars: Sequence[Bar], *, capacity_vcpus: float, span_s: float, sla_s: float | None = None,
-          width: int = 760, height: int = 300) -> str:  # fmt: skip
+          width: int = 760, height: int = 300, x_label: str = "seconds from the plan's start") -> str:  # fmt: skip
     """Time right, vCPUs up, each task a block per piece; the capacity and the SLA as lines."""
-    frame = Frame(Axis("seconds from the plan's start", 0.0, span_s or 1.0),
+    frame = Frame(Axis(x_label, 0.0, span_s or 1.0),
                   Axis("vCPUs", 0.0, capacity_vcpus or 1.0), width, height)  # fmt: skip
     for b in bars:
         x0, x1 = frame.px(b.start_s), frame.px(b.end_s)

@@ -1,0 +1,74 @@
+"""Charts of a trace simulation: DAG completion-time CDFs and Gantt excerpts, as SVG and one page."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from airflow_agora.domain.plan import Plan, TaskAssignment
+from airflow_agora.domain.workflow import VCPUS
+from airflow_agora.views.charts import PALETTE, Axis, Frame, Series, esc, gantt, lines
+from airflow_agora.views.plans import gantt_bars
+
+MAX_GANTT_TASKS = 400
+
+
+def completion_cdf(completions: dict[str, Sequence[float]]) -> str:
+    """Per policy, the share of DAGs completed within a time (log scale: the times span seconds to days)."""
+    series = []
+    for n, (policy, values) in enumerate(completions.items()):
+        ordered = sorted(max(1.0, v) for v in values)
+        step = max(1, len(ordered) // 200)
+        points = [(math.log10(ordered[i]), (i + 1) / len(ordered)) for i in range(0, len(ordered), step)]
+        if ordered:
+            points.append((math.log10(ordered[-1]), 1.0))
+        series.append(Series(policy, points, PALETTE[n % len(PALETTE)]))
+    xs = [x for s in series for x, _ in s.points]
+    frame = Frame(Axis.fitting("DAG completion time, log10 seconds", xs), Axis("share of DAGs", 0.0, 1.0), 760, 360)
+    return lines("DAG completion time CDF", frame, series)
+
+
+def gantt_excerpt(policy: str, runs: Sequence[tuple[str, str, float, float, float]], *, start_s: float,
+                  span_s: float, capacity_vcpus: float, usd_per_vcpu_hour: float) -> str:  # fmt: skip
+    """The tasks running in ``[start_s, start_s + span_s)`` on the vCPU-vs-time Gantt (the first
+    :data:`MAX_GANTT_TASKS` of them), clipped to the window."""
+    end_s = start_s + span_s
+    inside = sorted((r for r in runs if r[2] < end_s and r[3] > start_s), key=lambda r: r[2])[:MAX_GANTT_TASKS]
+    assignments = []
+    for dag, task, s, e, v in inside:
+        cost_usd = v * (e - s) * usd_per_vcpu_hour / 3600
+        shown = (max(s, start_s) - start_s, min(e, end_s) - start_s)
+        assignments.append(TaskAssignment(dag, f"{dag}/{task}", 0, *shown, {VCPUS: v}, cost_usd,
+                                          mode_label=f"trace time {s:,.0f}-{e:,.0f} s"))  # fmt: skip
+    title = f"{policy}: {len(inside)} tasks from {start_s:,.0f} s"
+    return gantt(
+        title,
+        gantt_bars(Plan(assignments)),
+        capacity_vcpus=capacity_vcpus,
+        span_s=span_s,
+        x_label=f"seconds from {start_s:,.0f} s into the trace",
+    )
+
+
+def report_page(compared: dict, charts: Sequence[tuple[str, str]]) -> str:
+    """A standalone page: the summary table of every policy, agora's reductions, then the charts
+    (heading, SVG)."""
+    keys = ["total_cost_usd", "mean_dag_completion_s", "p95_dag_completion_s", "makespan_s"]
+    rows = "".join(f"<tr><td>{esc(name)}</td>" + "".join(f"<td>{s[k]:,}</td>" for k in keys) + "</tr>"
+                   for name, s in compared["policies"].items())  # fmt: skip
+    goals = "".join(f"<tr><td>agora {esc(goal)}</td>" + "".join(f"<td>{v:,}</td>" for v in figures.values()) + "</tr>"
+                    for goal, figures in compared["agora"].items())  # fmt: skip
+    goal_heads = next(iter(compared["agora"].values()), {})
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Trace simulation · Agora</title>"
+        "<style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}"
+        "svg text{font:11px sans-serif}.grid{stroke:#eee}.axis{stroke:#333}</style></head><body>"
+        f"<h1>Trace simulation on {compared['capacity_vcpus']:,.0f} vCPUs</h1>"
+        "<table><tr><th>policy</th>" + "".join(f"<th>{k}</th>" for k in keys) + f"</tr>{rows}</table>"
+        "<table><tr><th>against airflow-default</th>"
+        + "".join(f"<th>{esc(k)}</th>" for k in goal_heads)
+        + f"</tr>{goals}</table>"
+        + "".join(f"<div>{c}</div>" for c in charts)
+        + "</body></html>"
+    )
