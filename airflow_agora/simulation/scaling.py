@@ -54,10 +54,12 @@ class ScalingModel:
         return recorded_runtime_s * (s + (1 - s) * ratio ** (self.work_growth - 1))
 
     def sizes(self, recorded_vcpus: float, capacity_vcpus: float) -> list[float]:
-        """The sizes offered for a task recorded at ``recorded_vcpus``, within the capacity, smallest
-        first; the recorded size is always among them (clamped to the capacity)."""
-        offered = {min(capacity_vcpus, max(self.min_vcpus, recorded_vcpus * f)) for f in self.size_factors}
-        offered.add(min(capacity_vcpus, recorded_vcpus))
+        """The sizes offered for a task recorded at ``recorded_vcpus``: the factors of its recorded
+        size clamped to the capacity (the size default scheduling gives it), within the capacity,
+        smallest first."""
+        base = min(capacity_vcpus, recorded_vcpus)
+        offered = {min(capacity_vcpus, max(self.min_vcpus, base * f)) for f in self.size_factors}
+        offered.add(base)
         return sorted(offered)
 
 
