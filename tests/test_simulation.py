@@ -238,5 +238,7 @@ def test_agora_simulate_compares_every_policy(tmp_path, capsys):
     cost = compared["agora"]["cost"]
     assert cost["cost_reduction_pct"] > 0 and cost["violations"] == cost["dags_later_than_default"] == 0
     assert compared["agora"]["makespan"]["dags_costlier_than_default"] == 0
-    assert main(["simulate", str(trace), "--policy", "agora", "--goal", "makespan", "--capacity-vcpus", "16"]) == 0
+    single = ["simulate", str(trace), "--policy", "agora", "--goal", "makespan", "--capacity-vcpus", "16"]
+    assert main([*single, "--out", str(tmp_path / "one")]) == 0
     assert "policy=agora-makespan" in capsys.readouterr().out
+    assert (tmp_path / "one" / "report.html").read_text().count("<svg") == 2  # the CDF and its Gantt

@@ -131,7 +131,6 @@ def write_report(out: Path, compared: dict, results: dict, dags: list, *, capaci
                               usd_per_vcpu_hour=usd_per_vcpu_hour)  # fmt: skip
         (out / f"gantt_{name}.svg").write_text(chart)
         charts.append((f"{name}: the cluster in the hour after {window_s:,.0f} s", chart))
-    page = report_page(compared if "policies" in compared else {"capacity_vcpus": capacity_vcpus,
-                       "policies": {compared["policy"]: compared}, "agora": {}}, charts)  # fmt: skip
-    (out / "report.html").write_text(page)
+    summaries = {name: result.summary() for name, result in results.items()}
+    (out / "report.html").write_text(report_page(summaries, compared.get("agora", {}), capacity_vcpus, charts))
     return out / "report.html"

@@ -40,39 +40,39 @@ class Policy(Protocol):
 
 
 @dataclass
-class RecordedSize:
-    """``airflow-default``: every task at its recorded size (clamped to the capacity)."""
+class _SizePerTask:
+    """A policy giving each task a size of its own, with no earliest start."""
 
     model: ScalingModel
     capacity_vcpus: float
-    name: str = "airflow-default"
+    name = ""
+
+    def size(self, task: TraceTask) -> float:
+        raise NotImplementedError
 
     def assign(self, dag: TraceDag, now_s: float) -> dict[str, Assignment]:
-        out = {}
-        for task in dag.tasks:
-            vcpus = min(task.vcpus, self.capacity_vcpus)
-            out[task.task_id] = Assignment(vcpus, runtime_at(task, vcpus, self.model))
-        return out
+        sizes = {task.task_id: self.size(task) for task in dag.tasks}
+        return {t.task_id: Assignment(sizes[t.task_id], runtime_at(t, sizes[t.task_id], self.model)) for t in dag.tasks}
 
 
-@dataclass
-class FastestSize:
+class RecordedSize(_SizePerTask):
+    """``airflow-default``: every task at its recorded size (clamped to the capacity)."""
+
+    name = "airflow-default"
+
+    def size(self, task: TraceTask) -> float:
+        return min(task.vcpus, self.capacity_vcpus)
+
+
+class FastestSize(_SizePerTask):
     """``per-job-fastest``: every task at its fastest offered size, the smallest of equals ("tune
     each job separately")."""
 
-    model: ScalingModel
-    capacity_vcpus: float
-    name: str = "per-job-fastest"
+    name = "per-job-fastest"
 
-    def assign(self, dag: TraceDag, now_s: float) -> dict[str, Assignment]:
-        out = {}
-        for task in dag.tasks:
-            options = [
-                (runtime_at(task, v, self.model), v) for v in offered_sizes(task, self.model, self.capacity_vcpus)
-            ]
-            runtime, vcpus = min(options)
-            out[task.task_id] = Assignment(vcpus, runtime)
-        return out
+    def size(self, task: TraceTask) -> float:
+        sizes = offered_sizes(task, self.model, self.capacity_vcpus)
+        return min(sizes, key=lambda v: (runtime_at(task, v, self.model), v))
 
 
 def offered_sizes(task: TraceTask, model: ScalingModel, capacity_vcpus: float) -> list[float]:

@@ -50,25 +50,26 @@ def gantt_excerpt(policy: str, runs: Sequence[tuple[str, str, float, float, floa
     )
 
 
-def report_page(compared: dict, charts: Sequence[tuple[str, str]]) -> str:
-    """A standalone page: the summary table of every policy, agora's reductions, then the charts
-    (heading, SVG)."""
+def report_page(policies: dict[str, dict], agora: dict[str, dict], capacity_vcpus: float,
+                charts: Sequence[tuple[str, str]]) -> str:  # fmt: skip
+    """A standalone page: each policy's summary, agora's figures per goal against airflow-default
+    (when compared), then the charts (heading, SVG)."""
     keys = ["total_cost_usd", "mean_dag_completion_s", "p95_dag_completion_s", "makespan_s"]
     rows = "".join(f"<tr><td>{esc(name)}</td>" + "".join(f"<td>{s[k]:,}</td>" for k in keys) + "</tr>"
-                   for name, s in compared["policies"].items())  # fmt: skip
-    goals = "".join(f"<tr><td>agora {esc(goal)}</td>" + "".join(f"<td>{v:,}</td>" for v in figures.values()) + "</tr>"
-                    for goal, figures in compared["agora"].items())  # fmt: skip
-    goal_heads = next(iter(compared["agora"].values()), {})
+                   for name, s in policies.items())  # fmt: skip
+    tables = "<table><tr><th>policy</th>" + "".join(f"<th>{k}</th>" for k in keys) + f"</tr>{rows}</table>"
+    if agora:
+        heads = next(iter(agora.values()))
+        goals = "".join(f"<tr><td>agora {esc(goal)}</td>" + "".join(f"<td>{v:,}</td>" for v in figures.values())
+                        + "</tr>" for goal, figures in agora.items())  # fmt: skip
+        tables += ("<table><tr><th>against airflow-default</th>" + "".join(f"<th>{esc(k)}</th>" for k in heads)
+                   + f"</tr>{goals}</table>")  # fmt: skip
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Trace simulation · Agora</title>"
         "<style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
         "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}"
         "svg text{font:11px sans-serif}.grid{stroke:#eee}.axis{stroke:#333}</style></head><body>"
-        f"<h1>Trace simulation on {compared['capacity_vcpus']:,.0f} vCPUs</h1>"
-        "<table><tr><th>policy</th>" + "".join(f"<th>{k}</th>" for k in keys) + f"</tr>{rows}</table>"
-        "<table><tr><th>against airflow-default</th>"
-        + "".join(f"<th>{esc(k)}</th>" for k in goal_heads)
-        + f"</tr>{goals}</table>"
-        + "".join(f"<div>{c}</div>" for c in charts)
+        f"<h1>Trace simulation on {capacity_vcpus:,.0f} vCPUs</h1>{tables}"
+        + "".join(f"<h2>{esc(h)}</h2><div>{c}</div>" for h, c in charts)
         + "</body></html>"
     )
