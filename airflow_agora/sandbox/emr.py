@@ -252,20 +252,20 @@ class EmrSandbox:
     def _advance(self, cluster_id: str, cluster, now: int) -> None:
         flow = self.flows.get(cluster_id)
         if flow is None:
-            if cluster.state in ("TERMINATED", "TERMINATED_WITH_ERRORS"):
-                return  # ended before the driver saw it (no steps, not kept alive)
             if not cluster.instance_groups and not hasattr(cluster, "agora_fleets"):
                 return  # run_job_flow is still adding the cluster's nodes
+            if cluster.state in ("TERMINATED", "TERMINATED_WITH_ERRORS") and not cluster.steps:
+                return  # ended before the driver saw it, with nothing to run
             flow = JobFlowRun(cluster_id, self._config_of(cluster), now, now + int(self.startup_s * 1000))
             self.flows[cluster_id] = flow
             cluster.creation_datetime = VirtualClock.as_datetime(now)
             cluster.start_datetime = cluster.creation_datetime
         if flow.ended_ms is not None:
             return
-        if cluster.state in ("TERMINATING", "TERMINATED") and not flow.terminated_by_user:
-            self._cancel(flow, cluster, now)  # terminate_job_flows
-            return
         self._schedule_new_steps(flow, cluster)
+        if cluster.state in ("TERMINATING", "TERMINATED") and not flow.terminated_by_user:
+            self._cancel(flow, cluster, now)  # terminate_job_flows, even before the driver first saw the flow
+            return
         if now < flow.ready_ms:
             cluster.state = "STARTING"
             return
