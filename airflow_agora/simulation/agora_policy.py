@@ -5,9 +5,9 @@ DAG's planned tasks), so each task is placed where it fits first instead of queu
 wait for their planned starts. Sizes are chosen by goal:
 
 * ``cost``: the cheapest sizes that still finish the DAG by its deadline, which is its completion
-  under ``airflow-default``. Candidates are every task at the same factor of its recorded size, from
-  the smallest. The cheapest candidate meeting the deadline is then refined: one task at a time
-  steps down a size while the deadline holds. A DAG no candidate can finish in time gets the
+  under ``airflow-default``. Candidates are every task at the same factor of its default size (the
+  recorded size clamped to the capacity). The cheapest candidate meeting the deadline is then
+  refined: one task at a time steps down a size while the deadline holds. A DAG no candidate can finish in time gets the
   earliest finishing candidate that costs no more than by default (so a late DAG does not also
   take more of the cluster from the DAGs after it); the comparison reports its violation.
 * ``makespan``: the candidate finishing first among those that cost no more than under
@@ -79,8 +79,13 @@ class AgoraPlanning:
         return sorted(set(self.model.size_factors) | {1.0})
 
     def _uniform(self, tasks: dict[str, TraceTask], options: dict[str, list[float]], factor: float) -> dict[str, float]:
-        """Every task at the offered size nearest ``factor`` times its recorded size."""
-        return {t: min(options[t], key=lambda v: (abs(v - task.vcpus * factor), v)) for t, task in tasks.items()}
+        """Every task at the offered size nearest ``factor`` times its default size (the recorded
+        size clamped to the capacity)."""
+        out = {}
+        for t, task in tasks.items():
+            target = min(task.vcpus, self.capacity_vcpus) * factor
+            out[t] = min(options[t], key=lambda v: (abs(v - target), v))
+        return out
 
     def _place(
         self, tasks: dict[str, TraceTask], order: list[str], sizes: dict[str, float], now_s: float
