@@ -116,6 +116,7 @@ class EmrSandbox:
         self._server = None
         self._stop = threading.Event()
         self._driver: threading.Thread | None = None
+        self._earlier: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -130,6 +131,8 @@ class EmrSandbox:
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         self._stop.clear()
+        # moto keeps one backend per process: job flows of an earlier sandbox are not this one's
+        self._earlier = set(self._backend().clusters)
         self._driver = threading.Thread(target=self._drive, name="emr-sandbox", daemon=True)
         self._driver.start()
         return self
@@ -185,6 +188,8 @@ class EmrSandbox:
     def _drive(self) -> None:
         while not self._stop.wait(TICK_S):
             for cluster_id, cluster in list(self._backend().clusters.items()):
+                if cluster_id in self._earlier:
+                    continue
                 try:
                     self._advance(cluster_id, cluster, self.now_ms())
                 except Exception:  # a driver that dies would freeze every job flow
