@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         dags, report = load_tpch(
             args.trace, jobs=args.tpch_jobs, interarrival_s=args.tpch_interarrival_s, seed=args.seed
         )
-    capacity = args.capacity_vcpus or (2000.0 if args.format == "alibaba" else 200.0)
+    default_capacity = 2000.0 if args.format == "alibaba" else 200.0
+    capacity = default_capacity if args.capacity_vcpus is None else args.capacity_vcpus
     if capacity <= 0:
         raise InvalidInputError(f"--capacity-vcpus must be positive, got {capacity}")
     print(f"agora simulate: {report.summary()}", file=sys.stderr)

@@ -25,6 +25,7 @@ from airflow_agora.control.controller import ControllerOptions, planning_choices
 from airflow_agora.control.loop import candidates_for
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.goals import Goals
+from airflow_agora.domain.plan import TaskAssignment
 from airflow_agora.domain.problem import PlanningProblem, Reservation
 from airflow_agora.domain.project import AllowedConfigs, Project
 from airflow_agora.domain.workflow import VCPUS, Mode, TaskSpec, Workflow
@@ -167,12 +168,8 @@ def plan_dag_run(
         "tasks": {
             a.task_id: {
                 "project": projects[a.task_id].name,
-                "config": a.config.to_dict() if a.config else None,
-                "start_s": a.start_s,
-                "end_s": a.end_s,
-                "vcpus": a.vcpus,
+                **_placement(a),
                 "priority": now + a.start_s,
-                "cost_usd": round(a.cost_usd, 6),
                 "modes": len(problem.workflows[0].task(a.task_id).modes),
                 "source": sources[a.task_id],
             }
@@ -182,17 +179,14 @@ def plan_dag_run(
         "default": {  # default scheduling of the same tasks, the baseline the plan is shown against
             "makespan_s": default.makespan_s,
             "cost_usd": round(default.cost_usd, 6),
-            "tasks": {
-                a.task_id: {
-                    "config": a.config.to_dict() if a.config else None,
-                    "start_s": a.start_s,
-                    "end_s": a.end_s,
-                    "vcpus": a.vcpus,
-                    "cost_usd": round(a.cost_usd, 6),
-                }
-                for a in default.assignments
-            },
+            "tasks": {a.task_id: _placement(a) for a in default.assignments},
         },
     }
     store.save_plan(dag_id, run_id, payload)
     return payload
+
+
+def _placement(a: TaskAssignment) -> dict:
+    """Where and how a planned task runs, as the payload stores it (and ``views.plans`` reads it)."""
+    return {"config": a.config.to_dict() if a.config else None, "start_s": a.start_s, "end_s": a.end_s,
+            "vcpus": a.vcpus, "cost_usd": round(a.cost_usd, 6)}  # fmt: skip

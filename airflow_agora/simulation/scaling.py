@@ -101,7 +101,7 @@ def runtime_at(task: TraceTask, vcpus: float, model: ScalingModel) -> float:
     the model and its one observation."""
     if not task.curve:
         return model.runtime_s(task.vcpus, task.runtime_s, vcpus)
-    points = sorted(task.curve)
+    points = task.curve
     if vcpus <= points[0][0]:
         return model.runtime_s(points[0][0], points[0][1], vcpus)
     if vcpus >= points[-1][0]:

@@ -36,8 +36,8 @@ _DAG_NAME = re.compile(r"^[A-Za-z]+(\d+)((?:_\d*)*)(?:_Stg\d+_?)?$")
 
 @dataclass(frozen=True)
 class TraceTask:
-    """One task as the trace recorded it: ``runtime_s`` at ``vcpus``; ``curve`` (vCPUs → seconds)
-    when the trace measured it at several sizes (TPC-H), else empty."""
+    """One task as the trace recorded it: ``runtime_s`` at ``vcpus``; ``curve``, ``(vCPUs, seconds)``
+    by vCPUs ascending, when the trace measured it at several sizes (TPC-H), else empty."""
 
     task_id: str
     vcpus: float

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from airflow_agora.domain.plan import Plan, TaskAssignment
 from airflow_agora.domain.workflow import VCPUS
 from airflow_agora.views.charts import PALETTE, Axis, Frame, Series, esc, gantt, lines
+from airflow_agora.views.pages import STYLE
 from airflow_agora.views.plans import gantt_bars
 
 MAX_GANTT_TASKS = 400
@@ -55,21 +56,20 @@ def report_page(policies: dict[str, dict], agora: dict[str, dict], capacity_vcpu
     """A standalone page: each policy's summary, agora's figures per goal against airflow-default
     (when compared), then the charts (heading, SVG)."""
     keys = ["total_cost_usd", "mean_dag_completion_s", "p95_dag_completion_s", "makespan_s"]
-    rows = "".join(f"<tr><td>{esc(name)}</td>" + "".join(f"<td>{s[k]:,}</td>" for k in keys) + "</tr>"
-                   for name, s in policies.items())  # fmt: skip
-    tables = "<table><tr><th>policy</th>" + "".join(f"<th>{k}</th>" for k in keys) + f"</tr>{rows}</table>"
+    rows = "".join(_row(name, [s[k] for k in keys]) for name, s in policies.items())
+    tables = f"<table>{_row('policy', keys, head=True)}{rows}</table>"
     if agora:
-        heads = next(iter(agora.values()))
-        goals = "".join(f"<tr><td>agora {esc(goal)}</td>" + "".join(f"<td>{v:,}</td>" for v in figures.values())
-                        + "</tr>" for goal, figures in agora.items())  # fmt: skip
-        tables += ("<table><tr><th>against airflow-default</th>" + "".join(f"<th>{esc(k)}</th>" for k in heads)
-                   + f"</tr>{goals}</table>")  # fmt: skip
+        heads = list(next(iter(agora.values())))
+        rows = "".join(_row(f"agora {goal}", list(figures.values())) for goal, figures in agora.items())
+        tables += f"<table>{_row('against airflow-default', heads, head=True)}{rows}</table>"
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Trace simulation · Agora</title>"
-        "<style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child{text-align:left}"
-        "svg text{font:11px sans-serif}.grid{stroke:#eee}.axis{stroke:#333}</style></head><body>"
-        f"<h1>Trace simulation on {capacity_vcpus:,.0f} vCPUs</h1>{tables}"
+        f"<style>{STYLE}</style></head><body><main><h1>Trace simulation on {capacity_vcpus:,.0f} vCPUs</h1>{tables}"
         + "".join(f"<h2>{esc(h)}</h2><div>{c}</div>" for h, c in charts)
-        + "</body></html>"
+        + "</main></body></html>"
     )
+
+
+def _row(label: str, values: Sequence, *, head: bool = False) -> str:
+    cells = "".join(f"<th>{esc(v)}</th>" if head else f"<td class='num'>{v:,}</td>" for v in values)
+    return f"<tr><{'th' if head else 'td'}>{esc(label)}</{'th' if head else 'td'}>{cells}</tr>"
