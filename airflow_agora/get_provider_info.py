@@ -44,6 +44,14 @@ def get_provider_info() -> dict:
                         "example": "256",
                         "default": "256",
                     },
+                    "record_task_timings": {
+                        "description": "Record when each task try's code ran (the plugin's listener), so "
+                        "`agora overhead` can tell task start-up from work.",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "True",
+                        "default": "True",
+                    },
                     "deadline_alerts": {
                         "description": "Deadline Alert at the SLA of @agora_dag DAGs (off for dag.test() on 3.3.2).",
                         "version_added": "0.1.0",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,19 @@ def history_url(request, tmp_path):
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
     return url
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+def logged_in_chromium(playwright, stack):
+    """Debian's headless Chromium logged in to ``stack`` (an ``AirflowStack``) through Airflow's own
+    login page as its ``agora`` admin; returns (browser, page)."""
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{stack.url}/auth/login")
+    page.fill("input[name=username]", "agora")
+    page.fill("input[name=password]", stack.admin_password())
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/auth/login" not in u, timeout=30_000)
+    return chromium, page

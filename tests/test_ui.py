@@ -5,7 +5,6 @@ images come from there) or the test's folder."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import httpx
@@ -23,8 +22,8 @@ from airflow_agora.prediction.predict import predict_from_profile
 from airflow_agora.prediction.profile import build_profile
 from airflow_agora.sandbox.local_airflow import AirflowStack, airflow_env, migrate_airflow
 from airflow_agora.views import pages
+from tests.conftest import CHROMIUM, logged_in_chromium
 
-CHROMIUM = shutil.which("chromium")
 EVENTLOG = Path(__file__).parent / "fixtures" / "eventlogs" / "pyspark-4.3.0-local"
 ROUTES = ["/agora/", "/agora/plans", "/agora/projects/etl.sessions", "/agora/projects/etl.sessions/prediction",
           "/agora/dags/etl", "/agora/dags/etl/runs/manual__1"]  # fmt: skip
@@ -88,14 +87,7 @@ def browser(airflow):
 
     stack, _ = airflow
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = chromium.new_page(viewport={"width": 1280, "height": 900})
-        password = stack.admin_password()
-        page.goto(f"{stack.url}/auth/login")
-        page.fill("input[name=username]", "agora")
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda u: "/auth/login" not in u, timeout=30_000)
+        chromium, page = logged_in_chromium(p, stack)
         yield page
         chromium.close()
 

@@ -1,7 +1,7 @@
 """The ``agora`` command: the planner (and, as later issues land, prediction and control) without Airflow.
 
 Exit codes: 0 success, 1 a goal could not be met (the fallback plan is still printed), 2 bad input,
-3 the history database cannot serve the request (the message says what to run).
+3 the history database or Airflow's API cannot serve the request (the message says what to do).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from airflow_agora import __version__
-from airflow_agora.domain.errors import InvalidInputError
+from airflow_agora.domain.errors import AgoraError, InvalidInputError
 from airflow_agora.history.errors import ConflictError, HistoryError, NotFoundError
 
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         bench_cmd,
         demo_cmd,
         history_cmd,
+        overhead_cmd,
         photon_cmd,
         plan_cmd,
         predict_cmd,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     photon_cmd.register(sub)
     bench_cmd.register(sub)
     simulate_cmd.register(sub)
+    overhead_cmd.register(sub)
     history_cmd.register(sub)
     demo_cmd.register(sub)
     return parser
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except (InvalidInputError, NotFoundError, ConflictError) as exc:
         print(f"agora: error: {exc}", file=sys.stderr)
         return 2
-    except HistoryError as exc:
+    except (HistoryError, AgoraError) as exc:
         print(f"agora: error: {exc}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:

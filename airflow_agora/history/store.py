@@ -227,6 +227,40 @@ class HistoryStore:
             rows = _last_rows(conn, tables.run, _project_id(conn, project), limit)
         return [_run_from_row(project, r) for r in rows]
 
+    def runs_of_dag_run(self, dag_id: str, run_id: str) -> list[RunRecord]:
+        """The runs recorded by a DAG run's tasks (run keys ``DAG/RUN/TASK/MAP_INDEX/tryN``, as the
+        operators write them), oldest first."""
+        run, project = tables.run, tables.project
+        query = (
+            select(run, project.c.name)
+            .join(project, run.c.project_id == project.c.id)
+            .where(project.c.dag_id == dag_id, run.c.run_key.startswith(f"{dag_id}/{run_id}/", autoescape=True))
+            .order_by(run.c.id)
+        )
+        with self._begin() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_run_from_row(r["name"], r) for r in rows]
+
+    def record_task_timing(self, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int, *,
+                           executing_at: float, executed_at: float, state: str) -> None:  # fmt: skip
+        """Store when one try's code ran (epoch seconds); a second record of the same try is ignored."""
+        key = {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index, "try_number": try_number}
+        with self._begin() as conn:
+            conn.execute(insert_ignoring_duplicates(conn, tables.task_timing).values(
+                **key, executing_at=executing_at, executed_at=executed_at, state=state))  # fmt: skip
+
+    def task_timings(self, dag_id: str, run_id: str) -> list[dict]:
+        """A DAG run's recorded task timings: dicts with ``task_id, map_index, try_number,
+        executing_at, executed_at, state``, by task and try."""
+        t = tables.task_timing
+        query = (
+            select(t.c.task_id, t.c.map_index, t.c.try_number, t.c.executing_at, t.c.executed_at, t.c.state)
+            .where(t.c.dag_id == dag_id, t.c.run_id == run_id)
+            .order_by(t.c.task_id, t.c.map_index, t.c.try_number)
+        )
+        with self._begin() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
     def project_summaries(self) -> list[tuple[Project, int, RunRecord | None]]:
         """Every project by name with its number of runs and its latest run (None before any): the
         overview of all projects in three indexed queries, whatever the number of runs."""

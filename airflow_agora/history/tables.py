@@ -128,6 +128,21 @@ plan = Table(
     UniqueConstraint("dag_id", "run_id", name="uq_agora_plan_dag_run"),
 )
 
+task_timing = Table(
+    "agora_task_timing",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dag_id", String(250), nullable=False),
+    Column("run_id", String(250), nullable=False),
+    Column("task_id", String(250), nullable=False),
+    Column("map_index", Integer, nullable=False),
+    Column("try_number", Integer, nullable=False),
+    Column("executing_at", Float, nullable=False),  # epoch s: the task's code about to run
+    Column("executed_at", Float, nullable=False),  # epoch s: its code done
+    Column("state", String(32), nullable=False),
+    UniqueConstraint("dag_id", "run_id", "task_id", "map_index", "try_number", name="uq_agora_task_timing_try"),
+)
+
 capacity_pool = Table(
     "agora_capacity_pool",
     metadata,

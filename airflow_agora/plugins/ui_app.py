@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
@@ -97,6 +97,22 @@ def create_app() -> FastAPI:
     def plan(request: Request, dag_id: str, run_id: str):
         payload = _store().get_plan(dag_id, run_id)
         return pages.plan_page(payload, dag_id=dag_id, run_id=run_id, base=base(request))
+
+    @app.get("/dags/{dag_id}/overhead", response_class=HTMLResponse, dependencies=read)
+    def overhead(request: Request, dag_id: str, last: Annotated[int, Query(ge=1, le=50)] = 5):
+        from airflow_agora.overhead.dag_report import analyse_dag
+        from airflow_agora.plugins.airflow_runs import AirflowMetadata
+        from airflow_agora.views.overhead import overhead_page
+
+        try:
+            store = _store()
+        except AgoraError:
+            store = None  # the page still shows Airflow's own record
+        try:
+            report = analyse_dag(AirflowMetadata(), dag_id, last=last, store=store)
+        except InvalidInputError as exc:
+            return overhead_page(None, dag_id=dag_id, base=base(request), last=last, error=str(exc))
+        return overhead_page(report, dag_id=dag_id, base=base(request), last=last)
 
     @app.post("/api/goals", dependencies=[Depends(_authorized("PUT"))])
     def set_goals(body: Annotated[GoalsBody, Depends(_json_only)]):

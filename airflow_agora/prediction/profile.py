@@ -181,6 +181,22 @@ class ApplicationProfile:
             shape.append(f"{re.sub(r'[0-9]+', '', stage.name)}|{parents}")
         return hashlib.sha256("\n".join(shape).encode()).hexdigest()[:16]
 
+    def timeline_s(self) -> dict:
+        """Where the application's wall time went, in seconds (None where unknown): ``session_start``
+        (application start to the first job), ``compute`` (first job submitted to the last job
+        ended) and ``tail`` (last job ended to application end). A driver-only app has no jobs: all
+        its time is session start and tail, reported as None for compute."""
+        ends = [j.end_ms for j in self.jobs.values() if j.end_ms is not None]
+        if self.start_ms is None or not self.jobs or not ends:
+            return {"session_start": None, "compute": None, "tail": None}
+        first = min(j.submit_ms for j in self.jobs.values())
+        last = max(ends)
+        return {
+            "session_start": round(max(0, first - self.start_ms) / 1000, 3),
+            "compute": round(max(0, last - first) / 1000, 3),
+            "tail": round(max(0, self.end_ms - last) / 1000, 3) if self.end_ms is not None else None,
+        }
+
     def executor_cores(self) -> int:
         """Cores of the executors alive at the peak (the driver's only when it is the sole executor,
         as in local mode)."""
@@ -209,6 +225,7 @@ class ApplicationProfile:
             "app_name": self.app_name,
             "spark_version": self.spark_version,
             "wall_s": round(self.wall_ms / 1000, 3),
+            "timeline_s": self.timeline_s(),
             "complete": self.complete,
             "platform": asdict(self.platform),
             "executors": len([e for e in self.executors.values() if e.executor_id != "driver"]),
