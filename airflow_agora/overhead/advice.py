@@ -23,6 +23,7 @@ Per chain, with each task's median segments over the analysed runs:
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 from airflow_agora.overhead.analysis import OVERHEAD_SEGMENTS, SEGMENTS, RunOverhead
@@ -207,7 +208,7 @@ def overhead_report(runs: list[RunOverhead], *, threshold_pct: float = DEFAULT_T
         return {"runs": [], "tasks": [], "chains": [], "grouping": []}
     latest = runs[-1]
     key_task = {t.key: t.task_id for t in latest.tasks}
-    mapped = {tid for tid in key_task.values() if list(key_task.values()).count(tid) > 1}
+    mapped = {tid for tid, n in Counter(key_task.values()).items() if n > 1}
     task_ids = list(dict.fromkeys(key_task.values()))
     edges = sorted({(key_task[u], key_task[d]) for u, d in latest.edges})
     profiles = task_profiles(runs)
