@@ -121,6 +121,10 @@ def test_spark_timings_come_from_the_recorded_run_and_its_event_log():
     b = next(t for t in analyse_run(chain_run(), spark).tasks if t.key == "b")
     assert b.spark_known and b.cluster_startup == pytest.approx(0.7)
     assert b.compute + b.session_start + b.tail + b.other + b.cluster_startup == pytest.approx(1.0)
+    unread = RunRecord("etl.b", "etl/r1/b/-1/try1", ClusterConfig("m5.xlarge", 2), runtime_s=5,
+                       cluster_report={"activity": {"startup_s": 0.25}})  # fmt: skip
+    b = next(t for t in analyse_run(chain_run(), spark_timings_by_task("etl", "r1", [unread])).tasks if t.key == "b")
+    assert (b.spark_known, b.cluster_startup, b.compute) == (False, 0.25, 0.75)  # the log not read yet
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -147,12 +147,12 @@ def split_task(t: TaskInstanceRecord, ready_at: float | None, spark: SparkTiming
     running = _span(code_from, code_to)
     parts = {"cluster_startup": 0.0, "session_start": 0.0, "tail": 0.0}
     compute, io, known = running, None, spark is not None and spark.compute is not None
-    if known:  # laid end to end inside the running time; what does not fit is cut off
+    if spark is not None:  # laid end to end inside the running time; what does not fit is cut off
         left = running
         for name in ("cluster_startup", "session_start"):
             parts[name] = min(left, getattr(spark, name) or 0.0)
             left -= parts[name]
-        compute = min(spark.compute, left)
+        compute = min(spark.compute, left) if known else left  # an unread log: start-up is still known
         parts["tail"] = min(spark.tail or 0.0, left - compute)
         io = min(spark.io, compute) if spark.io is not None else None
     other = max(0.0, running - compute - sum(parts.values())) + after_code

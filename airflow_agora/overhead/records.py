@@ -7,7 +7,7 @@ Times are seconds since the epoch (floats), so the analysis is plain arithmetic 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from airflow_agora.domain.errors import InvalidInputError
@@ -62,18 +62,14 @@ class SparkTimings:
     """Where a task's Spark run spent its time, in seconds (None where the record does not say):
     ``cluster_startup`` (cluster creating to running, from the platform), ``session_start``,
     ``compute`` and ``tail`` (from the event log's timeline), ``io`` (the part of compute the
-    event log's task metrics attribute to reading and writing) and ``remote_started_at`` (epoch s,
-    when the platform started the run) with its ``remote_runtime`` (s)."""
+    event log's task metrics attribute to reading and writing), and the run's ``cost_usd``."""
 
     cluster_startup: float | None = None
     session_start: float | None = None
     compute: float | None = None
     tail: float | None = None
     io: float | None = None
-    remote_started_at: float | None = None
-    remote_runtime: float | None = None
     cost_usd: float | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def instance_key(task_id: str, map_index: int | None) -> str:
@@ -105,17 +101,13 @@ def timings_from_run(run: RunRecord) -> SparkTimings:
     split = summary.get("task_time_split_s") or {}
     task_s = sum(v for v in split.values() if isinstance(v, int | float))
     io = compute * split.get("io_other_ms", 0.0) / task_s if compute and task_s else None
-    notes = () if timeline else ("event log not profiled: no session start, compute or tail",)
     return SparkTimings(
         cluster_startup=((run.cluster_report or {}).get("activity") or {}).get("startup_s"),
         session_start=timeline.get("session_start"),
         compute=compute,
         tail=timeline.get("tail"),
         io=round(io, 3) if io is not None else None,
-        remote_started_at=epoch_s(run.started_at),
-        remote_runtime=run.runtime_s,
         cost_usd=run.cost_usd,
-        notes=notes,
     )
 
 
