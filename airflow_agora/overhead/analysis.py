@@ -23,6 +23,7 @@ the run started) to when it ended:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 from airflow_agora.domain.errors import InvalidInputError
@@ -159,8 +160,7 @@ def split_task(t: TaskInstanceRecord, ready_at: float | None, spark: SparkTiming
     return TaskOverhead(
         key=t.key, task_id=t.task_id, state=t.state, try_number=t.try_number, failed_tries=t.failed_tries,
         ready_at=ready_at, scheduler_delay=scheduler_delay, pre_execution=pre_execution, retries=retries,
-        compute=compute,
-        other=other, io=io, spark_known=known, cost_usd=spark.cost_usd if spark else None, **parts,
+        compute=compute, other=other, io=io, spark_known=known, cost_usd=spark.cost_usd if spark else None, **parts,
     )  # fmt: skip
 
 
@@ -206,9 +206,9 @@ def analyse_run(run: DagRunRecord, spark: dict[str, SparkTimings] | None = None)
         tasks.append(split_task(t, ready, spark.get(t.key) or spark.get(t.task_id)))
     split = {t.key: t for t in tasks}
     level = levels(list(by_key), edges)
-    width = max((sum(1 for v in level.values() if v == n) for n in set(level.values())), default=0)
+    width = max(Counter(level.values()).values(), default=0)
     path = _critical_path(run, parents)
-    lead_out = _span(max((by_key[k].ended_at or 0.0 for k in path), default=None), run.ended_at) if path else 0.0
+    lead_out = _span(by_key[path[-1]].ended_at, run.ended_at) if path else 0.0  # the path's last task to the run's end
     return RunOverhead(
         dag_id=run.dag_id,
         run_id=run.run_id,
