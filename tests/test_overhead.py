@@ -85,6 +85,8 @@ def test_a_retried_task_counts_its_failed_tries_as_retries_not_scheduler_delay()
 def test_linear_chains_stop_at_forks_and_joins():
     edges = [("a", "b"), ("b", "c"), ("c", "d"), ("c", "x"), ("d", "e"), ("x", "y"), ("e", "j"), ("y", "j")]
     assert linear_chains(list("abcdexyj"), edges) == [["a", "b", "c"], ["d", "e"], ["x", "y"]]
+    # a mapped task m joins no chain, yet a → b is no link while a also feeds m
+    assert linear_chains(list("abm"), [("a", "b"), ("a", "m")], {"m"}) == []
     with pytest.raises(InvalidInputError, match="cycle"):
         analyse_run(DagRunRecord("d", "r", "success", 0, 1, (ti("a", 0, 0, 1, upstream=["b"]),
                                                              ti("b", 0, 0, 1, upstream=["a"]))))  # fmt: skip

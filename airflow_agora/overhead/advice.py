@@ -106,20 +106,24 @@ def task_profiles(runs: list[RunOverhead]) -> dict[str, TaskProfile]:
     }
 
 
-def linear_chains(task_ids: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:
-    """The maximal linear chains (see the module docstring) of a task graph, in a stable order."""
+def linear_chains(
+    task_ids: list[str], edges: list[tuple[str, str]], excluded: set[str] | frozenset = frozenset()
+) -> list[list[str]]:
+    """The maximal linear chains (see the module docstring) of a task graph, in a stable order; the
+    ``excluded`` tasks (mapped ones) join no chain but still count as other tasks' neighbours."""
     ups: dict[str, set[str]] = {t: set() for t in task_ids}
     downs: dict[str, set[str]] = {t: set() for t in task_ids}
     for up, down in edges:
-        if up in ups and down in ups:
-            downs[up].add(down)
-            ups[down].add(up)
+        downs.setdefault(up, set()).add(down)
+        ups.setdefault(down, set()).add(up)
 
     def linked(a: str, b: str) -> bool:  # a → b is a chain link
-        return downs[a] == {b} and ups[b] == {a}
+        return a not in excluded and b not in excluded and downs[a] == {b} and ups[b] == {a}
 
     chains = []
     for t in task_ids:
+        if t in excluded:
+            continue
         starts_chain = not (len(ups[t]) == 1 and linked(next(iter(ups[t])), t))
         if not starts_chain:
             continue
@@ -212,7 +216,7 @@ def overhead_report(runs: list[RunOverhead], *, threshold_pct: float = DEFAULT_T
     task_ids = list(dict.fromkeys(key_task.values()))
     edges = sorted({(key_task[u], key_task[d]) for u, d in latest.edges})
     profiles = task_profiles(runs)
-    chains = linear_chains([t for t in task_ids if t not in mapped], edges)
+    chains = linear_chains(task_ids, edges, mapped)
     critical = {key_task[k] for k in latest.critical_path}
     advice = [merge_advice(c, profiles, critical, threshold_pct) for c in chains]
     advice.sort(key=lambda a: -a.net_saving_s)

@@ -24,7 +24,7 @@ the run started) to when it ended:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 from airflow_agora.domain.errors import InvalidInputError
 from airflow_agora.overhead.records import DagRunRecord, SparkTimings, TaskInstanceRecord
@@ -66,7 +66,8 @@ class TaskOverhead:
         return self.overhead + self.compute
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "overhead": round(self.overhead, 3), "total": round(self.total, 3)}
+        out = {f.name: getattr(self, f.name) for f in fields(self)}  # flat: faster than asdict
+        return {**out, "overhead": round(self.overhead, 3), "total": round(self.total, 3)}
 
 
 @dataclass(frozen=True)
