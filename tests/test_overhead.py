@@ -169,12 +169,12 @@ def tiny_runs(tmp_path_factory):
         yield stack, url, run_ids, measured
 
 
-def run_cli(stack, *args) -> tuple[int, str, str]:
+def run_cli(stack, *args, password: str | None = None) -> tuple[int, str, str]:
     import contextlib
     import io
 
     out, err = io.StringIO(), io.StringIO()
-    env = {"AGORA_AIRFLOW_USERNAME": "agora", "AGORA_AIRFLOW_PASSWORD": stack.admin_password()}
+    env = {"AGORA_AIRFLOW_USERNAME": "agora", "AGORA_AIRFLOW_PASSWORD": password or stack.admin_password()}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -221,19 +221,10 @@ def test_the_cli_says_what_is_wrong(tiny_runs, tmp_path):
     stack, url, _, _ = tiny_runs
     code, _, err = run_cli(stack, "no_such_dag", "--db-url", url)
     assert code == 2 and "no_such_dag" in err
-    code, _, err = main_with_password(stack, "wrong-password")
+    code, _, err = run_cli(stack, "agora_test_tiny", password="wrong-password")
     assert code == 3 and "refused" in err
     code, _, err = run_cli(stack, "agora_test_tiny", "--db-url", f"sqlite:///{tmp_path / 'none.db'}")
     assert code == 0 and "no task or Spark timings from the history" in err  # advisory: Airflow's record suffices
-
-
-def main_with_password(stack, password: str):
-    real = stack.admin_password
-    stack.admin_password = lambda: password
-    try:
-        return run_cli(stack, "agora_test_tiny")
-    finally:
-        stack.admin_password = real
 
 
 def test_the_ui_overhead_page_shows_the_timeline_and_the_advice(tiny_runs, tmp_path):

@@ -44,16 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from airflow_agora.domain.errors import AgoraError
     from airflow_agora.history import HistoryStore
     from airflow_agora.overhead.airflow_rest import AirflowApi
     from airflow_agora.overhead.dag_report import analyse_dag
 
-    try:
-        store = HistoryStore.open(args.db_url)
-    except AgoraError as exc:
-        print(f"agora: note: no task or Spark timings from the history ({exc})", file=sys.stderr)
-        store = None
     api = AirflowApi(
         args.airflow_url,
         token=os.environ.get("AGORA_AIRFLOW_TOKEN"),
@@ -66,10 +60,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"reading run {i}/{n}: {run_id}", file=sys.stderr)
 
     try:
-        report = analyse_dag(api, args.dag_id, run_id=args.run_id, last=args.last or 1, store=store,
+        report = analyse_dag(api, args.dag_id, run_id=args.run_id, last=args.last or 1,
+                             open_store=lambda: HistoryStore.open(args.db_url),
                              threshold_pct=args.threshold_pct, progress=progress)  # fmt: skip
     finally:
         api.close()
+    for note in report["notes"]:
+        print(f"agora: note: {note}", file=sys.stderr)
     print(json.dumps(report) if args.json else render_report(report))
     return 0
 
@@ -116,5 +113,4 @@ def render_report(report: dict) -> str:
     if merged:
         out.append("Suggested grouping (one task per group, entered through its first step):")
         out.extend(f"  {g['entry_point']}: {', '.join(g['tasks'])}" for g in merged)
-    out.extend(f"note: {n}" for n in report.get("notes", []))
     return "\n".join(out)

@@ -4,7 +4,7 @@ history knows (code timings, Spark timings), analyse each run and build the repo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from airflow_agora.domain.errors import AgoraError, InvalidInputError
 from airflow_agora.overhead.advice import DEFAULT_THRESHOLD_PCT, overhead_report
@@ -20,6 +20,9 @@ class RunSource(Protocol):
     def dag_run(self, dag_id: str, run_id: str, upstream: dict[str, list[str]]) -> DagRunRecord: ...
 
 
+HISTORY_NOTE = "no task or Spark timings from the history"
+
+
 def from_history(store, record: DagRunRecord, notes: list[str]) -> tuple[DagRunRecord, dict]:
     """``record`` with its tasks' code timings (the plugin's listener) and the tasks' Spark timings
     from the history ``store``; unchanged, with a note, when there is no store or it cannot answer:
@@ -30,7 +33,7 @@ def from_history(store, record: DagRunRecord, notes: list[str]) -> tuple[DagRunR
         timings = store.task_timings(record.dag_id, record.run_id)
         runs = store.runs_of_dag_run(record.dag_id, record.run_id)
     except AgoraError as exc:
-        notes.append(f"no task or Spark timings from the history ({exc})")
+        notes.append(f"{HISTORY_NOTE} ({exc})")
         return record, {}
     return with_task_timings(record, timings), spark_timings_by_task(record.dag_id, record.run_id, runs)
 
@@ -41,12 +44,13 @@ def analyse_dag(
     *,
     run_id: str | None = None,
     last: int = 1,
-    store=None,
+    open_store: Callable[[], Any] | None = None,
     threshold_pct: float = DEFAULT_THRESHOLD_PCT,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict:
     """The overhead report (see :func:`~airflow_agora.overhead.advice.overhead_report`) of one run,
-    or of the DAG's ``last`` finished runs, with ``notes`` on what the history could not add."""
+    or of the DAG's ``last`` finished runs, with ``notes`` on what the history could not add
+    (``open_store`` returns the history store, or raises while it is down)."""
     if last < 1:
         raise InvalidInputError("--last must be at least 1", fix="e.g. --last 5")
     upstream = source.upstream_of_tasks(dag_id)
@@ -54,6 +58,12 @@ def analyse_dag(
     if not run_ids:
         raise InvalidInputError(f"DAG {dag_id} has no finished run yet", fix="run it, or name a run with --run-id")
     notes: list[str] = []
+    store = None
+    if open_store is not None:
+        try:
+            store = open_store()
+        except AgoraError as exc:
+            notes.append(f"{HISTORY_NOTE} ({exc})")
     runs = []
     for i, rid in enumerate(run_ids, 1):
         if progress:

@@ -104,12 +104,8 @@ def create_app() -> FastAPI:
         from airflow_agora.plugins.airflow_runs import AirflowMetadata
         from airflow_agora.views.overhead import overhead_page
 
-        try:
-            store = _store()
-        except AgoraError:
-            store = None  # the page still shows Airflow's own record
-        try:
-            report = analyse_dag(AirflowMetadata(), dag_id, last=last, store=store)
+        try:  # with the history down, the page still shows Airflow's own record
+            report = analyse_dag(AirflowMetadata(), dag_id, last=last, open_store=_store)
         except InvalidInputError as exc:
             return overhead_page(None, dag_id=dag_id, base=base(request), last=last, error=str(exc))
         return overhead_page(report, dag_id=dag_id, base=base(request), last=last)

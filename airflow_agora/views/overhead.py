@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from airflow_agora.views.charts import PALETTE, esc
-from airflow_agora.views.pages import layout
+from airflow_agora.views.pages import fact_cards, layout
 
 SEGMENT_COLORS = {
     "scheduler_delay": "#e57373", "pre_execution": "#ffb74d", "retries": "#8d6e63", "cluster_startup": "#ba68c8",
@@ -95,7 +95,7 @@ def overhead_page(report: dict | None, *, dag_id: str, base: str, last: int, err
         ("overhead, all tasks", f"{run['totals_s']['overhead']:,.1f} s"),
         ("compute, all tasks", f"{run['totals_s']['compute']:,.1f} s"),
     ]  # fmt: skip
-    cards = "".join(f"<div class='card' data-fact='{esc(k)}'>{esc(k)}<br><b>{esc(v)}</b></div>" for k, v in facts)
+    cards = fact_cards(facts)
     chains = report["chains"]
     advice = (
         "<table class='advice'><tr><th></th><th>chain</th><th>overhead s</th><th>compute s</th><th>saves s</th>"

@@ -36,6 +36,11 @@ def layout(title: str, body: str, base: str) -> str:
     )
 
 
+def fact_cards(facts: Sequence[tuple[str, object]]) -> str:
+    """Labelled figures as cards (``data-fact`` names each, for the tests)."""
+    return "".join(f"<div class='card' data-fact='{esc(k)}'>{esc(k)}<br><b>{esc(v)}</b></div>" for k, v in facts)
+
+
 def project_url(base: str, name: str) -> str:
     return f"{base}/projects/{quote(name, safe='')}"
 
@@ -339,7 +344,7 @@ def plan_page(payload: dict | None, *, dag_id: str, run_id: str, base: str) -> s
     ]  # fmt: skip
     if baseline:
         facts += [("default makespan", f"{baseline.makespan_s:,.0f} s"), ("default cost", f"${baseline.cost_usd:.2f}")]
-    cards = "".join(f"<div class='card' data-fact='{esc(k)}'>{esc(k)}<br><b>{esc(v)}</b></div>" for k, v in facts)
+    cards = fact_cards(facts)
     explanation = "".join(f"<li>{esc(x)}</li>" for x in payload.get("explanation") or [])
     rows = "".join(
         f"<tr><td>{esc(t)}</td><td>{esc(e.get('project', ''))}</td>"
