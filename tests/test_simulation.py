@@ -220,6 +220,24 @@ def test_agora_plans_fit_the_capacity_and_beat_default_within_its_bars():
         AgoraPlanning(model, 16, "cheap", {}, {})
 
 
+def test_the_makespan_goal_keeps_the_fastest_size_on_an_idle_cluster_and_shrinks_when_it_is_booked():
+    model = ScalingModel(0.0, 0.22)
+    dags = _contended_trace()
+    base = simulate(dags, RecordedSize(model, 16), capacity_vcpus=16)
+    policy = AgoraPlanning(model, 16, "makespan", base.completion_s, base.cost_usd)
+    result = simulate(dags, policy, capacity_vcpus=16, keep_runs=True)
+    sizes = {(dag, task): vcpus for dag, task, _, _, vcpus in result.runs}
+    # the first DAG finds the cluster idle: nothing waits behind it, so its fastest size within its
+    # default cost (the recorded 12 vCPUs) wins
+    assert sizes["d0", "a"] == sizes["d0", "b"] == 12
+    # later DAGs arrive every 20 s while the cluster is booked ~100 s ahead: their vCPU-seconds
+    # delay the DAGs still to come, so they take fewer vCPUs and the mean completion falls
+    assert all(sizes[f"d{n}", "a"] < 12 for n in range(2, 6))
+    assert policy._delay_per_vcpu_s(dags[-1].arrival_s) > 0
+    assert result.summary()["mean_dag_completion_s"] < base.summary()["mean_dag_completion_s"]
+    assert all(result.cost_usd[d] <= base.cost_usd[d] * (1 + 1e-9) for d in base.cost_usd)
+
+
 def test_agora_simulate_compares_every_policy(tmp_path, capsys):
     trace = tmp_path / "batch_task.csv"
     rows = [f"M1,12,j_{n},,Terminated,{1 + 20 * n},{61 + 20 * n},100,0.2\n" for n in range(6)]

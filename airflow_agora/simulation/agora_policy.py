@@ -10,16 +10,20 @@ wait for their planned starts. Sizes are chosen by goal:
   refined: one task at a time steps down a size while the deadline holds. A DAG no candidate can finish in time gets the
   earliest finishing candidate that costs no more than by default (so a late DAG does not also
   take more of the cluster from the DAGs after it); the comparison reports its violation.
-* ``makespan``: the candidate finishing first among those that cost no more than under
-  ``airflow-default`` (the recorded sizes always qualify).
-* ``balanced``: the candidate minimising completion / default completion + cost / default cost,
-  among those meeting the deadline; when none does, as ``cost``.
+* ``makespan``: among the candidates that cost no more than under ``airflow-default`` (the recorded
+  sizes always qualify), the one with the least *shared completion*: its own completion plus the
+  delay its vCPU-seconds impose on the DAGs that will arrive while the cluster stays booked (see
+  ``_delay_per_vcpu_s``). On an idle cluster that is the fastest candidate; the busier the cluster,
+  the more a frugal one wins, because the mean DAG completion counts every DAG's wait.
+* ``balanced``: the candidate minimising shared completion / default completion + cost / default
+  cost.
 
 The planned use is exact while every task runs its predicted time, as in this simulator.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from airflow_agora.domain.graph import topological_order
@@ -30,6 +34,7 @@ from airflow_agora.simulation.traces import TraceDag, TraceTask
 
 GOALS = ("cost", "makespan", "balanced")
 REFINED_TASKS = 20  # the costliest tasks a cost plan tries one size smaller
+ARRIVAL_WINDOW = 50  # recent arrivals that estimate the arrival rate
 
 
 @dataclass
@@ -39,6 +44,7 @@ class _Candidate:
     runtimes: dict[str, float]
     completion_s: float
     cost_usd: float
+    vcpu_s: float
 
 
 @dataclass
@@ -54,21 +60,24 @@ class AgoraPlanning:
     usd_per_vcpu_hour: float = DEFAULT_USD_PER_VCPU_HOUR
     name: str = field(init=False)
     profile: UsageProfile = field(init=False)
+    arrivals_s: deque = field(init=False)
 
     def __post_init__(self) -> None:
         if self.goal not in GOALS:
             raise ValueError(f"goal {self.goal!r} is not one of {', '.join(GOALS)}")
         self.name = f"agora-{self.goal}"
         self.profile = UsageProfile(self.capacity_vcpus)
+        self.arrivals_s = deque(maxlen=ARRIVAL_WINDOW)
 
     def assign(self, dag: TraceDag, now_s: float) -> dict[str, Assignment]:
         self.profile.forget_before(now_s)
+        self.arrivals_s.append(now_s)
         tasks = {t.task_id: t for t in dag.tasks}
         order = topological_order(list(tasks), dag.edges)
         options = {t.task_id: offered_sizes(t, self.model, self.capacity_vcpus) for t in dag.tasks}
         deadline = self.deadline_s.get(dag.dag_id)
         candidates = [self._place(tasks, order, self._uniform(tasks, options, f), now_s) for f in self._factors()]
-        chosen = self._choose(dag.dag_id, candidates, deadline)
+        chosen = self._choose(dag.dag_id, candidates, deadline, self._delay_per_vcpu_s(now_s))
         if self.goal == "cost" and deadline is not None and chosen.completion_s <= deadline:
             chosen = self._refine(tasks, order, options, chosen, now_s, deadline)
         for task_id, start in chosen.starts.items():
@@ -99,20 +108,40 @@ class AgoraPlanning:
             starts[t] = profile.earliest_fit(ready, runtimes[t], sizes[t])
             ends[t] = starts[t] + runtimes[t]
             profile.add(starts[t], ends[t], sizes[t])
-        cost_usd = sum(sizes[t] * runtimes[t] for t in tasks) * self.usd_per_vcpu_hour / 3600
-        return _Candidate(sizes, starts, runtimes, max(ends.values()) - now_s, cost_usd)
+        vcpu_s = sum(sizes[t] * runtimes[t] for t in tasks)
+        return _Candidate(
+            sizes, starts, runtimes, max(ends.values()) - now_s, vcpu_s * self.usd_per_vcpu_hour / 3600, vcpu_s
+        )
 
-    def _choose(self, dag_id: str, candidates: list[_Candidate], deadline: float | None) -> _Candidate:
+    def _delay_per_vcpu_s(self, now_s: float) -> float:
+        """Seconds of waiting, summed over the DAGs still to come, that one vCPU-second planned now
+        causes: while the planned use reaches ``backlog`` seconds ahead, the DAGs arriving in that time
+        (``rate × backlog``, the rate from the last ``ARRIVAL_WINDOW`` arrivals) queue behind it, each
+        ``1 / capacity`` s later per vCPU-second. Zero on an idle cluster."""
+        if len(self.arrivals_s) < 2 or self.arrivals_s[-1] <= self.arrivals_s[0]:
+            return 0.0
+        rate_per_s = (len(self.arrivals_s) - 1) / (self.arrivals_s[-1] - self.arrivals_s[0])
+        backlog_s = max(0.0, self.profile.times[-1] - now_s)
+        return rate_per_s * backlog_s / self.capacity_vcpus
+
+    def _choose(
+        self, dag_id: str, candidates: list[_Candidate], deadline: float | None, delay_per_vcpu_s: float
+    ) -> _Candidate:
+        def shared_completion_s(c: _Candidate) -> float:
+            return c.completion_s + delay_per_vcpu_s * c.vcpu_s
+
         on_time = [c for c in candidates if deadline is None or c.completion_s <= deadline + 1e-6]
-        if self.goal == "makespan" or not on_time:
-            budget = self.budget_usd.get(dag_id)
-            within = [c for c in candidates if budget is None or c.cost_usd <= budget * (1 + 1e-9)]
-            return min(within or candidates, key=lambda c: (c.completion_s, c.cost_usd))
+        budget = self.budget_usd.get(dag_id)
+        within = [c for c in candidates if budget is None or c.cost_usd <= budget * (1 + 1e-9)] or candidates
+        if self.goal == "makespan":
+            return min(within, key=lambda c: (shared_completion_s(c), c.cost_usd))
         if self.goal == "cost":
-            return min(on_time, key=lambda c: (c.cost_usd, c.completion_s))
+            if on_time:
+                return min(on_time, key=lambda c: (c.cost_usd, c.completion_s))
+            return min(within, key=lambda c: (c.completion_s, c.cost_usd))
         scale_t = deadline or max(c.completion_s for c in candidates) or 1.0
-        scale_c = self.budget_usd.get(dag_id) or max(c.cost_usd for c in candidates) or 1.0
-        return min(on_time, key=lambda c: c.completion_s / scale_t + c.cost_usd / scale_c)
+        scale_c = budget or max(c.cost_usd for c in candidates) or 1.0
+        return min(candidates, key=lambda c: shared_completion_s(c) / scale_t + c.cost_usd / scale_c)
 
     def _refine(self, tasks, order, options, chosen: _Candidate, now_s: float, deadline: float) -> _Candidate:
         """Step single tasks down a size, biggest cost first, while the DAG stays on time."""
