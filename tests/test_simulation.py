@@ -15,7 +15,7 @@ from airflow_agora.domain.errors import InvalidInputError
 from airflow_agora.simulation.agora_policy import AgoraPlanning
 from airflow_agora.simulation.profile import UsageProfile
 from airflow_agora.simulation.scaling import ScalingModel, fit_on_curves, runtime_at
-from airflow_agora.simulation.simulator import FastestSize, RecordedSize, simulate
+from airflow_agora.simulation.simulator import Assignment, FastestSize, RecordedSize, simulate
 from airflow_agora.simulation.tpch import load_query, load_tpch, read_npy, stage_runtime_s
 from airflow_agora.simulation.traces import TraceDag, TraceTask, load_alibaba, parse_task_name
 
@@ -236,6 +236,51 @@ def test_the_makespan_goal_keeps_the_fastest_size_on_an_idle_cluster_and_shrinks
     assert policy._delay_per_vcpu_s(dags[-1].arrival_s) > 0
     assert result.summary()["mean_dag_completion_s"] < base.summary()["mean_dag_completion_s"]
     assert all(result.cost_usd[d] <= base.cost_usd[d] * (1 + 1e-9) for d in base.cost_usd)
+
+
+def test_the_cost_goal_moves_a_dag_due_later_out_of_the_way_of_one_due_sooner():
+    model = ScalingModel(0.0, 0.22)
+    # "later" books the whole cluster: a over 0..10, b over 10..20, due at 25 (too tight to shrink)
+    later = TraceDag("later", 0, (TraceTask("a", 16, 10), TraceTask("b", 16, 10, ("a",))))
+    # "sooner" arrives at 5 and is due at 15; behind b it would end at 24
+    sooner = TraceDag("sooner", 5, (TraceTask("c", 16, 4),))
+    dags = [later, sooner]
+    policy = AgoraPlanning(model, 16, "cost", {"later": 25, "sooner": 10}, {})
+    result = simulate(dags, policy, capacity_vcpus=16, keep_runs=True)
+    _check_schedule(dags, result.runs, 16)
+    starts = {(d, t): s for d, t, s, _, _ in result.runs}
+    # b had not started when "sooner" arrived: it gives way, c runs as soon as a is done, and both
+    # DAGs meet their deadlines
+    assert starts["later", "a"] == 0 and starts["sooner", "c"] == 10 and starts["later", "b"] == 14
+    assert result.completion_s == {"later": 24, "sooner": 9}
+    assert policy.take_revisions() == {}  # the simulator took them
+
+
+def test_a_revised_task_is_released_at_its_new_start_and_never_after_release():
+    model = ScalingModel(0.0, 0.22)
+    first = TraceDag("first", 0, (TraceTask("x", 16, 10),))  # the whole cluster over 0..10
+    later = TraceDag("later", 1, (TraceTask("y", 16, 10),))  # planned to start at 10, due at 31
+    sooner = TraceDag("sooner", 2, (TraceTask("z", 16, 4),))  # due at 14: needs 10..14
+    dags = [first, later, sooner]
+    policy = AgoraPlanning(model, 16, "cost", {"first": 10, "later": 30, "sooner": 12}, {})
+    result = simulate(dags, policy, capacity_vcpus=16, keep_runs=True)
+    _check_schedule(dags, result.runs, 16)
+    starts = {t: s for _, t, s, _, _ in result.runs}
+    # y's release at 10 was superseded: z takes 10..14 and y follows at full size to stay on time
+    assert (starts["x"], starts["z"], starts["y"]) == (0, 10, 14)
+    assert {t: v for _, t, _, _, v in result.runs}["y"] == 16
+
+    class Reviser:
+        name = "reviser"
+
+        def assign(self, dag, now_s):
+            return {t.task_id: Assignment(t.vcpus, t.runtime_s) for t in dag.tasks}
+
+        def take_revisions(self):  # x: allowed on its DAG's arrival, refused once it has started
+            return {"first": {"x": Assignment(8, 20)}}
+
+    with pytest.raises(ValueError, match="'x', which was already released"):
+        simulate([first, later], Reviser(), capacity_vcpus=16)
 
 
 def test_agora_simulate_compares_every_policy(tmp_path, capsys):

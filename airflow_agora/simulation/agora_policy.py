@@ -23,11 +23,12 @@ The planned use is exact while every task runs its predicted time, as in this si
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
 from airflow_agora.domain.graph import topological_order
-from airflow_agora.simulation.profile import UsageProfile
+from airflow_agora.simulation.profile import EPS, UsageProfile
 from airflow_agora.simulation.scaling import ScalingModel, runtime_at
 from airflow_agora.simulation.simulator import DEFAULT_USD_PER_VCPU_HOUR, Assignment, SimulationResult, offered_sizes
 from airflow_agora.simulation.traces import TraceDag, TraceTask
@@ -48,6 +49,21 @@ class _Candidate:
 
 
 @dataclass
+class _Planned:
+    """An arrived DAG's plan, kept while some of its tasks have not started and could still move."""
+
+    tasks: dict[str, TraceTask]
+    order: list[str]
+    options: dict[str, list[float]]
+    arrival_s: float
+    deadline_s: float | None  # relative to the arrival
+    plan: _Candidate | None = None  # None until planned
+
+    def due_s(self) -> float:
+        return math.inf if self.deadline_s is None else self.arrival_s + self.deadline_s
+
+
+@dataclass
 class AgoraPlanning:
     """The ``agora`` policy; ``deadline_s`` and ``budget_usd`` hold each DAG's completion time and
     cost under ``airflow-default`` (by DAG id), the bars it must not cross."""
@@ -61,6 +77,8 @@ class AgoraPlanning:
     name: str = field(init=False)
     profile: UsageProfile = field(init=False)
     arrivals_s: deque = field(init=False)
+    planned: dict[str, _Planned] = field(init=False)
+    revisions: dict[str, dict[str, Assignment]] = field(init=False)
 
     def __post_init__(self) -> None:
         if self.goal not in GOALS:
@@ -68,21 +86,92 @@ class AgoraPlanning:
         self.name = f"agora-{self.goal}"
         self.profile = UsageProfile(self.capacity_vcpus)
         self.arrivals_s = deque(maxlen=ARRIVAL_WINDOW)
+        self.planned = {}
+        self.revisions = {}
 
     def assign(self, dag: TraceDag, now_s: float) -> dict[str, Assignment]:
         self.profile.forget_before(now_s)
         self.arrivals_s.append(now_s)
+        self.planned = {d: p for d, p in self.planned.items() if any(s > now_s + EPS for s in p.plan.starts.values())}
         tasks = {t.task_id: t for t in dag.tasks}
         order = topological_order(list(tasks), dag.edges)
         options = {t.task_id: offered_sizes(t, self.model, self.capacity_vcpus) for t in dag.tasks}
         deadline = self.deadline_s.get(dag.dag_id)
-        candidates = [self._place(tasks, order, self._uniform(tasks, options, f), now_s) for f in self._factors()]
+        new = _Planned(tasks, order, options, now_s, deadline)
+        candidates = [self._candidate(new, f, now_s, self.profile) for f in self._factors()]
         chosen = self._choose(dag.dag_id, candidates, deadline, self._delay_per_vcpu_s(now_s))
-        if self.goal == "cost" and deadline is not None and chosen.completion_s <= deadline:
+        on_time = deadline is None or chosen.completion_s <= deadline + 1e-6
+        if self.goal == "cost" and on_time:
             chosen = self._refine(tasks, order, options, chosen, now_s, deadline)
-        for task_id, start in chosen.starts.items():
-            self.profile.add(start, start + chosen.runtimes[task_id], chosen.sizes[task_id])
+        elif self.goal == "cost":
+            chosen = self._replan_for(new, now_s) or chosen
+        _book(self.profile, chosen)
+        new.plan = chosen
+        self.planned[dag.dag_id] = new
         return {t: Assignment(chosen.sizes[t], chosen.runtimes[t], chosen.starts[t]) for t in tasks}
+
+    def take_revisions(self) -> dict[str, dict[str, Assignment]]:
+        """New sizes and starts of earlier DAGs' tasks that have not started (by DAG id), since the last
+        call; the simulator applies them."""
+        out, self.revisions = self.revisions, {}
+        return out
+
+    def _replan_for(self, new: _Planned, now_s: float) -> _Candidate | None:
+        """Make room for a DAG that cannot finish by its deadline on the planned use: the DAGs due
+        later give way (earliest deadline first). Their tasks not yet started come off the planned
+        use, the new DAG takes the cheapest plan that is on time, then each of them, by deadline,
+        takes its cheapest plan that is no later than its deadline (or its old plan, if that was
+        late). When any of that fails nothing changes and ``None`` is returned."""
+        due = new.due_s()
+        movers = sorted(
+            (
+                (d, p)
+                for d, p in self.planned.items()
+                if p.due_s() > due and any(now_s + EPS < s < due for s in p.plan.starts.values())
+            ),
+            key=lambda item: item[1].due_s(),
+        )
+        if not movers:
+            return None
+        work = self.profile.copy()
+        for _, p in movers:
+            _book(work, p.plan, after_s=now_s, sign=-1.0)
+        chosen = self._cheapest_on_time(new, now_s, work)
+        if chosen is None:
+            return None
+        _book(work, chosen)
+        moved = {}
+        for d, p in movers:
+            plan = self._cheapest_on_time(p, now_s, work, late_ok_s=p.plan.completion_s)
+            if plan is None:
+                return None
+            _book(work, plan, after_s=now_s)
+            moved[d] = plan
+        self.profile = work
+        for d, plan in moved.items():
+            self.planned[d].plan = plan
+            self.revisions.setdefault(d, {}).update(
+                {t: Assignment(plan.sizes[t], plan.runtimes[t], s) for t, s in plan.starts.items() if s > now_s + EPS}
+            )
+        return chosen
+
+    def _cheapest_on_time(
+        self, p: _Planned, now_s: float, profile: UsageProfile, late_ok_s: float = 0.0
+    ) -> _Candidate | None:
+        """``p``'s cheapest uniform-size plan on ``profile`` (its started tasks kept) that ends by its
+        deadline, or by ``late_ok_s`` after its arrival if that is later."""
+        limit = max(p.deadline_s if p.deadline_s is not None else math.inf, late_ok_s) + 1e-6
+        on_time = [c for f in self._factors() if (c := self._candidate(p, f, now_s, profile)).completion_s <= limit]
+        return min(on_time, key=lambda c: (c.cost_usd, c.completion_s)) if on_time else None
+
+    def _candidate(self, p: _Planned, factor: float, now_s: float, profile: UsageProfile) -> _Candidate:
+        """``p``'s tasks not yet started at ``factor`` times their default size, placed on ``profile``."""
+        sizes = self._uniform(p.tasks, p.options, factor)
+        if p.plan is None:
+            return self._place(p.tasks, p.order, sizes, now_s, profile=profile)
+        fixed = {t: s for t, s in p.plan.starts.items() if s <= now_s + EPS}
+        sizes.update({t: p.plan.sizes[t] for t in fixed})
+        return self._place(p.tasks, p.order, sizes, now_s, profile=profile, fixed=fixed, arrival_s=p.arrival_s)
 
     def _factors(self) -> list[float]:
         return sorted(set(self.model.size_factors) | {1.0})
@@ -97,21 +186,33 @@ class AgoraPlanning:
         return out
 
     def _place(
-        self, tasks: dict[str, TraceTask], order: list[str], sizes: dict[str, float], now_s: float
+        self,
+        tasks: dict[str, TraceTask],
+        order: list[str],
+        sizes: dict[str, float],
+        now_s: float,
+        *,
+        profile: UsageProfile | None = None,
+        fixed: dict[str, float] | None = None,
+        arrival_s: float | None = None,
     ) -> _Candidate:
-        """Each task at its earliest fit after its parents, on a copy of the planned use."""
-        profile = self.profile.copy()
+        """Each task at its earliest fit after its parents, on a copy of ``profile`` (the planned use by
+        default). ``fixed`` tasks have started: they keep their starts (and are already on the profile)."""
+        profile = (profile or self.profile).copy()
+        fixed = fixed or {}
         starts, runtimes, ends = {}, {}, {}
         for t in order:
             runtimes[t] = runtime_at(tasks[t], sizes[t], self.model)
-            ready = max([now_s, *(ends[p] for p in tasks[t].parents)])
-            starts[t] = profile.earliest_fit(ready, runtimes[t], sizes[t])
+            if t in fixed:
+                starts[t] = fixed[t]
+            else:
+                ready = max([now_s, *(ends[p] for p in tasks[t].parents)])
+                starts[t] = profile.earliest_fit(ready, runtimes[t], sizes[t])
+                profile.add(starts[t], starts[t] + runtimes[t], sizes[t])
             ends[t] = starts[t] + runtimes[t]
-            profile.add(starts[t], ends[t], sizes[t])
         vcpu_s = sum(sizes[t] * runtimes[t] for t in tasks)
-        return _Candidate(
-            sizes, starts, runtimes, max(ends.values()) - now_s, vcpu_s * self.usd_per_vcpu_hour / 3600, vcpu_s
-        )
+        completion_s = max(ends.values()) - (now_s if arrival_s is None else arrival_s)
+        return _Candidate(sizes, starts, runtimes, completion_s, vcpu_s * self.usd_per_vcpu_hour / 3600, vcpu_s)
 
     def _delay_per_vcpu_s(self, now_s: float) -> float:
         """Seconds of waiting, summed over the DAGs still to come, that one vCPU-second planned now
@@ -154,6 +255,13 @@ class AgoraPlanning:
             if trial.completion_s <= deadline + 1e-6 and trial.cost_usd < best.cost_usd:
                 best = trial
         return best
+
+
+def _book(profile: UsageProfile, plan: _Candidate, *, after_s: float = -math.inf, sign: float = 1.0) -> None:
+    """Add (``sign`` 1) or take off (-1) the plan's tasks that start after ``after_s``."""
+    for t, start in plan.starts.items():
+        if start > after_s + EPS:
+            profile.add(start, start + plan.runtimes[t], sign * plan.sizes[t])
 
 
 def compare_policies(dags: list[TraceDag], model: ScalingModel, *, capacity_vcpus: float,

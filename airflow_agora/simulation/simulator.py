@@ -1,7 +1,8 @@
 """A discrete-event simulator of DAG jobs sharing one cluster of ``capacity_vcpus``.
 
 DAGs arrive at their trace times. On arrival a policy gives each task a size (vCPUs), hence a
-runtime, and optionally an earliest start (a plan's start time). A task becomes ready when its
+runtime, and optionally an earliest start (a plan's start time); a policy that replans may also
+revise earlier DAGs' tasks that have not been released yet. A task becomes ready when its
 parents have finished and its earliest start has passed; ready tasks start in the order they became
 ready, each as soon as its vCPUs are free. A task that does not fit waits while later, smaller
 ones that fit start (first fit), so one big task never blocks the cluster.
@@ -36,7 +37,9 @@ class Policy(Protocol):
     name: str
 
     def assign(self, dag: TraceDag, now_s: float) -> dict[str, Assignment]:
-        """Sizes (and earliest starts) of an arriving DAG's tasks."""
+        """Sizes (and earliest starts) of an arriving DAG's tasks. A policy may also have a
+        ``take_revisions()`` method returning new assignments of earlier DAGs' tasks (by DAG id, then
+        task id), which must not have been released yet (their old earliest start is still ahead)."""
 
 
 @dataclass
@@ -125,13 +128,24 @@ def simulate(dags: Sequence[TraceDag], policy: Policy, *, capacity_vcpus: float,
     waiting: dict[tuple[int, str], int] = {}
     children: dict[int, dict[str, list[str]]] = {}
     left: dict[int, int] = {}
+    in_flight: dict[str, int] = {}  # DAG id -> index, until the DAG is done
+    release_seq: dict[tuple[int, str], int] = {}  # the release event that counts, per task not released
+    take_revisions = getattr(policy, "take_revisions", None)
     arrived = 0
+
+    def release(index: int, task_id: str, a: Assignment) -> None:
+        nonlocal seq
+        heapq.heappush(events, (max(now, a.earliest_start_s), seq, index, "release", task_id))
+        release_seq[index, task_id] = seq
+        seq += 1
+
     while events:
-        now, _, index, kind, task_id = heapq.heappop(events)
+        now, event_seq, index, kind, task_id = heapq.heappop(events)
         dag = dags[index]
         if kind == "arrive":
             plan = policy.assign(dag, now)
             assigned[index] = plan
+            in_flight[dag.dag_id] = index
             children[index] = {t.task_id: [] for t in dag.tasks}
             left[index] = len(dag.tasks)
             for task in dag.tasks:
@@ -139,11 +153,16 @@ def simulate(dags: Sequence[TraceDag], policy: Policy, *, capacity_vcpus: float,
                     children[index][parent].append(task.task_id)
                 waiting[index, task.task_id] = len(task.parents)
                 if not task.parents:
-                    seq = _release(events, seq, now, index, task.task_id, plan[task.task_id])
+                    release(index, task.task_id, plan[task.task_id])
+            for dag_id, revised in (take_revisions() if take_revisions else {}).items():
+                _revise(in_flight[dag_id], revised, assigned, waiting, release_seq, release)
             arrived += 1
             if progress and (arrived % 200 == 0 or arrived == len(dags)):
                 progress(arrived, len(dags))
         elif kind == "release":
+            if release_seq.get((index, task_id)) != event_seq:
+                continue  # superseded by a revision
+            del release_seq[index, task_id]
             ready.append((seq, index, task_id))
             seq += 1
         else:  # "end"
@@ -152,12 +171,12 @@ def simulate(dags: Sequence[TraceDag], policy: Policy, *, capacity_vcpus: float,
             for child in children[index][task_id]:
                 waiting[index, child] -= 1
                 if waiting[index, child] == 0:
-                    seq = _release(events, seq, now, index, child, assigned[index][child])
+                    release(index, child, assigned[index][child])
             left[index] -= 1
             if left[index] == 0:
                 result.completion_s[dag.dag_id] = now - dag.arrival_s
                 result.last_end_s = max(result.last_end_s, now)
-                del assigned[index], children[index], left[index]
+                del assigned[index], children[index], left[index], in_flight[dag.dag_id]
         if events and events[0][0] == now:
             continue  # start tasks once every event of this instant is in
         still = []
@@ -181,6 +200,12 @@ def simulate(dags: Sequence[TraceDag], policy: Policy, *, capacity_vcpus: float,
     return result
 
 
-def _release(events: list, seq: int, now: float, index: int, task_id: str, a: Assignment) -> int:
-    heapq.heappush(events, (max(now, a.earliest_start_s), seq, index, "release", task_id))
-    return seq + 1
+def _revise(index, revised, assigned, waiting, release_seq, release) -> None:
+    """Apply a policy's new assignments to DAG ``index``'s tasks not released yet."""
+    for task_id, a in revised.items():
+        old = assigned[index][task_id]
+        if waiting[index, task_id] == 0 and (index, task_id) not in release_seq:
+            raise ValueError(f"the policy revised task {task_id!r}, which was already released")
+        assigned[index][task_id] = a
+        if (index, task_id) in release_seq and a.earliest_start_s != old.earliest_start_s:
+            release(index, task_id, a)  # the old release event is superseded
