@@ -7,9 +7,10 @@ wait for their planned starts. Sizes are chosen by goal:
 * ``cost``: the cheapest sizes that still finish the DAG by its deadline, which is its completion
   under ``airflow-default``. Candidates are every task at the same factor of its default size (the
   recorded size clamped to the capacity). The cheapest candidate meeting the deadline is then
-  refined: one task at a time steps down a size while the deadline holds. A DAG no candidate can finish in time gets the
-  earliest finishing candidate that costs no more than by default (so a late DAG does not also
-  take more of the cluster from the DAGs after it); the comparison reports its violation.
+  refined: one task at a time steps down a size while the deadline holds. A DAG no candidate can
+  finish in time makes the DAGs due later give way (``_replan_for``); when even that fails it gets
+  the earliest finishing candidate that costs no more than by default (so a late DAG does not also
+  take more of the cluster from the DAGs after it), and the comparison reports its violation.
 * ``makespan``: among the candidates that cost no more than under ``airflow-default`` (the recorded
   sizes always qualify), the one with the least *shared completion*: its own completion plus the
   delay its vCPU-seconds impose on the DAGs that will arrive while the cluster stays booked (see
