@@ -101,11 +101,11 @@ class AgoraPlanning:
         new = _Planned(tasks, order, options, now_s, deadline)
         candidates = [self._candidate(new, f, now_s, self.profile) for f in self._factors()]
         chosen = self._choose(dag.dag_id, candidates, deadline, self._delay_per_vcpu_s(now_s))
-        on_time = deadline is None or chosen.completion_s <= deadline + 1e-6
-        if self.goal == "cost" and on_time:
-            chosen = self._refine(tasks, order, options, chosen, now_s, deadline)
-        elif self.goal == "cost":
-            chosen = self._replan_for(new, now_s) or chosen
+        if self.goal == "cost" and deadline is not None:
+            if chosen.completion_s <= deadline + 1e-6:
+                chosen = self._refine(tasks, order, options, chosen, now_s, deadline)
+            else:
+                chosen = self._replan_for(new, now_s) or chosen
         _book(self.profile, chosen)
         new.plan = chosen
         self.planned[dag.dag_id] = new

@@ -139,6 +139,15 @@ def simulate(dags: Sequence[TraceDag], policy: Policy, *, capacity_vcpus: float,
         release_seq[index, task_id] = seq
         seq += 1
 
+    def revise(index: int, revised: dict[str, Assignment]) -> None:
+        for task_id, a in revised.items():
+            old = assigned[index][task_id]
+            if waiting[index, task_id] == 0 and (index, task_id) not in release_seq:
+                raise ValueError(f"the policy revised task {task_id!r}, which was already released")
+            assigned[index][task_id] = a
+            if (index, task_id) in release_seq and a.earliest_start_s != old.earliest_start_s:
+                release(index, task_id, a)  # the old release event is superseded
+
     while events:
         now, event_seq, index, kind, task_id = heapq.heappop(events)
         dag = dags[index]
@@ -155,7 +164,7 @@ def simulate(dags: Sequence[TraceDag], policy: Policy, *, capacity_vcpus: float,
                 if not task.parents:
                     release(index, task.task_id, plan[task.task_id])
             for dag_id, revised in (take_revisions() if take_revisions else {}).items():
-                _revise(in_flight[dag_id], revised, assigned, waiting, release_seq, release)
+                revise(in_flight[dag_id], revised)
             arrived += 1
             if progress and (arrived % 200 == 0 or arrived == len(dags)):
                 progress(arrived, len(dags))
@@ -198,14 +207,3 @@ def simulate(dags: Sequence[TraceDag], policy: Policy, *, capacity_vcpus: float,
                 still.append(entry)
         ready = still
     return result
-
-
-def _revise(index, revised, assigned, waiting, release_seq, release) -> None:
-    """Apply a policy's new assignments to DAG ``index``'s tasks not released yet."""
-    for task_id, a in revised.items():
-        old = assigned[index][task_id]
-        if waiting[index, task_id] == 0 and (index, task_id) not in release_seq:
-            raise ValueError(f"the policy revised task {task_id!r}, which was already released")
-        assigned[index][task_id] = a
-        if (index, task_id) in release_seq and a.earliest_start_s != old.earliest_start_s:
-            release(index, task_id, a)  # the old release event is superseded
