@@ -253,6 +253,7 @@ def test_the_cost_goal_moves_a_dag_due_later_out_of_the_way_of_one_due_sooner():
     # DAGs meet their deadlines
     assert starts["later", "a"] == 0 and starts["sooner", "c"] == 10 and starts["later", "b"] == 14
     assert result.completion_s == {"later": 24, "sooner": 9}
+    assert max(policy.profile.used) <= 16  # the planned use never books more than the cluster
     assert policy.take_revisions() == {}  # the simulator took them
 
 
@@ -269,6 +270,7 @@ def test_a_revised_task_is_released_at_its_new_start_and_never_after_release():
     # y's release at 10 was superseded: z takes 10..14 and y follows at full size to stay on time
     assert (starts["x"], starts["z"], starts["y"]) == (0, 10, 14)
     assert {t: v for _, t, _, _, v in result.runs}["y"] == 16
+    assert max(policy.profile.used) <= 16
 
     class Reviser:
         name = "reviser"

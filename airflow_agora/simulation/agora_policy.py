@@ -101,12 +101,16 @@ class AgoraPlanning:
         new = _Planned(tasks, order, options, now_s, deadline)
         candidates = [self._candidate(new, f, now_s, self.profile) for f in self._factors()]
         chosen = self._choose(dag.dag_id, candidates, deadline, self._delay_per_vcpu_s(now_s))
+        replanned = None
         if self.goal == "cost" and deadline is not None:
             if chosen.completion_s <= deadline + 1e-6:
                 chosen = self._refine(tasks, order, options, chosen, now_s, deadline)
             else:
-                chosen = self._replan_for(new, now_s) or chosen
-        _book(self.profile, chosen)
+                replanned = self._replan_for(new, now_s)
+        if replanned is None:
+            _book(self.profile, chosen)
+        else:
+            chosen = replanned  # already on the planned use
         new.plan = chosen
         self.planned[dag.dag_id] = new
         return {t: Assignment(chosen.sizes[t], chosen.runtimes[t], chosen.starts[t]) for t in tasks}
@@ -122,7 +126,8 @@ class AgoraPlanning:
         later give way (earliest deadline first). Their tasks not yet started come off the planned
         use, the new DAG takes the cheapest plan that is on time, then each of them, by deadline,
         takes its cheapest plan that is no later than its deadline (or its old plan, if that was
-        late). When any of that fails nothing changes and ``None`` is returned."""
+        late). On success the planned use holds every new plan, the new DAG's too; when any step
+        fails nothing changes and ``None`` is returned."""
         due = new.due_s()
         movers = sorted(
             (
