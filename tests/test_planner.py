@@ -41,6 +41,16 @@ def test_balanced_weight_moves_between_the_two():
     assert (costish.makespan_s, round(costish.cost_usd, 2)) == (250, 2.0)
 
 
+def test_balanced_in_dollars_prices_the_dags_time():
+    # 100 s faster costs $0.50 more: worth it when an hour is worth more than $18
+    for usd_per_hour, expected in ((30, (150, 2.5)), (10, (250, 2.0))):
+        report = solve(chain_problem(objective="balanced", usd_per_hour=usd_per_hour))
+        assert (report.makespan_s, round(report.cost_usd, 2)) == expected
+        dollars = report.cost_usd + usd_per_hour * report.makespan_s / 3600
+        assert report.objective_value == pytest.approx(dollars, rel=1e-3)
+        assert report.lower_bound <= report.objective_value + 1e-9 and report.status == "optimal"
+
+
 def test_impossible_sla_names_the_fastest_path_and_returns_fastest_plan():
     report = solve(chain_problem(objective="cost", deadline_s=100))
     assert not report.goal_met and report.status == "infeasible"

@@ -16,6 +16,8 @@ class Objective(StrEnum):
     * ``balanced``: minimise ``weight * makespan / makespan_ref + (1 - weight) * cost / cost_ref`` where
       the references are the lower bounds on makespan and on cost, so both terms are ratios near 1
       and ``weight`` (default 0.5) says how much one percent of time is worth against one percent of cost.
+      With ``usd_per_hour`` (what an hour of the DAG's duration is worth) it minimises dollars instead:
+      ``cost + usd_per_hour * duration_h``.
     """
 
     MAKESPAN = "makespan"
@@ -37,10 +39,11 @@ class Goals:
     budget_usd: float | None = None
     weight: float = 1.0
     balance_weight: float = 0.5
+    usd_per_hour: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "objective", Objective(self.objective))
-        for name in ("deadline_s", "budget_usd"):
+        for name in ("deadline_s", "budget_usd", "usd_per_hour"):
             value = getattr(self, name)
             if value is not None and (not math.isfinite(value) or value <= 0):
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
@@ -59,4 +62,6 @@ class Goals:
             out["weight"] = self.weight
         if self.balance_weight != 0.5:
             out["balance_weight"] = self.balance_weight
+        if self.usd_per_hour is not None:
+            out["usd_per_hour"] = self.usd_per_hour
         return out

@@ -195,6 +195,7 @@ def _goals(raw: Any, where: str) -> Goals:
             budget_usd=_opt_number(raw.get("budget_usd"), f"{where}.budget_usd"),
             weight=_number(raw.get("weight", 1.0), f"{where}.weight"),
             balance_weight=_number(raw.get("balance_weight", 0.5), f"{where}.balance_weight"),
+            usd_per_hour=_opt_number(raw.get("usd_per_hour"), f"{where}.usd_per_hour"),
         )
     except ValueError as exc:
         raise InvalidInputError(str(exc), where=where) from None

@@ -258,7 +258,8 @@ def _meets_goals(cp: Compiled, s: h.Schedule) -> bool:
 
 
 def _objective_terms(cp: Compiled, objective: Objective) -> ObjectiveTerms:
-    """Pure objectives for one DAG; otherwise each DAG's own goal, normalised by its lower bounds."""
+    """Pure objectives for one DAG; otherwise each DAG's own goal, normalised by its lower bounds, or
+    in dollars when a balanced DAG prices its time (``usd_per_hour``)."""
     n = len(cp.dags)
     if n == 1 and objective == Objective.MAKESPAN:
         return ObjectiveTerms([1], [0])
@@ -267,6 +268,10 @@ def _objective_terms(cp: Compiled, objective: Objective) -> ObjectiveTerms:
     time_w, cost_w = [], []
     for d, dag in enumerate(cp.dags):
         goal = dag.goals.objective if n > 1 else objective
+        if goal == Objective.BALANCED and dag.goals.usd_per_hour is not None:
+            time_w.append(dag.goals.weight * dag.goals.usd_per_hour * cp.time_unit_s / 3600)  # $ per time unit
+            cost_w.append(dag.goals.weight * COST_UNIT_USD)  # $ per cost unit
+            continue
         alpha = {Objective.MAKESPAN: 1.0, Objective.COST: 0.0}.get(goal, dag.goals.balance_weight)
         t_ref = max(1, dag_lower_bound(cp, d) - dag.release)
         c_ref = max(1, cost_lower_bound(cp, dag.tasks))
@@ -310,10 +315,14 @@ def _value_and_bound(cp, terms, objective, sched, solver_bound) -> tuple[float, 
     if len(cp.dags) == 1 and objective == Objective.COST:
         lb = max(cost_lower_bound(cp), math.ceil((solver_bound or 0) - 1e-6))
         return sched.cost(cp) * COST_UNIT_USD, lb * COST_UNIT_USD
-    # normalised score: each DAG's terms are >= its weight at the lower bounds
+    # weighted score: no DAG's terms fall below their values at its time and cost lower bounds
     value = _score(cp, terms, sched, objective)[0] / terms.scale
-    analytic = sum(dag.goals.weight for dag in cp.dags)
-    return value, max(analytic, (solver_bound or 0) / terms.scale)
+    analytic = sum(
+        terms.time_coef[d] * (dag_lower_bound(cp, d) - dag.release)
+        + terms.cost_coef[d] * cost_lower_bound(cp, dag.tasks)
+        for d, dag in enumerate(cp.dags)
+    )
+    return value, max(analytic / terms.scale, (solver_bound or 0) / terms.scale)
 
 
 def _report(problem, cp, sched, status, objective, goal_met, value, bound, started, reasons, stats) -> PlanReport:
