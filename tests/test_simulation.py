@@ -3,7 +3,9 @@ written here in the real formats (the real rows stay in ../shared/data, for the 
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import pickle
 
@@ -15,7 +17,7 @@ from airflow_agora.domain.errors import InvalidInputError
 from airflow_agora.simulation.agora_policy import AgoraPlanning
 from airflow_agora.simulation.profile import UsageProfile
 from airflow_agora.simulation.scaling import ScalingModel, fit_on_curves, runtime_at
-from airflow_agora.simulation.simulator import Assignment, FastestSize, RecordedSize, simulate
+from airflow_agora.simulation.simulator import Assignment, FastestSize, RecordedSize, offered_sizes, simulate
 from airflow_agora.simulation.tpch import load_query, load_tpch, read_npy, stage_runtime_s
 from airflow_agora.simulation.traces import TraceDag, TraceTask, load_alibaba, parse_task_name
 
@@ -283,6 +285,30 @@ def test_a_revised_task_is_released_at_its_new_start_and_never_after_release():
 
     with pytest.raises(ValueError, match="'x', which was already released"):
         simulate([first, later], Reviser(), capacity_vcpus=16)
+
+
+def test_dags_of_three_tasks_or_more_get_the_cp_sat_planners_per_task_sizes():
+    model = ScalingModel(0.0, 0.22)
+    # c has 80 s of slack beside b; the cheapest plan by the deadline shrinks each task on its own
+    fork = TraceDag(
+        "fork", 0, (TraceTask("a", 16, 10), TraceTask("b", 16, 100, ("a",)), TraceTask("c", 16, 20, ("a",)))
+    )
+    options = [offered_sizes(t, model, 1000) for t in fork.tasks]
+    best = math.inf
+    for sizes in itertools.product(*options):  # every size of every task, on an empty cluster
+        a, b, c = (runtime_at(t, v, model) for t, v in zip(fork.tasks, sizes, strict=True))
+        if a + max(b, c) <= 110:
+            best = min(best, sum(v * runtime_at(t, v, model) for t, v in zip(fork.tasks, sizes, strict=True)))
+    costs = {}
+    for min_tasks in (3, 4):  # with the planner, then with the uniform sizes only
+        policy = AgoraPlanning(
+            model, 1000, "cost", {"fork": 110}, {}, usd_per_vcpu_hour=3600, planner_min_tasks=min_tasks
+        )
+        result = simulate([fork], policy, capacity_vcpus=1000, usd_per_vcpu_hour=3600)
+        assert result.completion_s["fork"] <= 110 + 1e-6
+        costs[min_tasks] = result.cost_usd["fork"]
+    assert costs[3] == pytest.approx(best, rel=1e-6)  # the optimum (cost is vCPU-seconds at $3600/h)
+    assert costs[4] > best * 1.01
 
 
 def test_agora_simulate_compares_every_policy(tmp_path, capsys):

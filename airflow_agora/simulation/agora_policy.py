@@ -2,12 +2,13 @@
 
 On arrival, the DAG's tasks get sizes and start times on the cluster's planned use (every earlier
 DAG's planned tasks), so each task is placed where it fits first instead of queueing. The tasks then
-wait for their planned starts. Sizes are chosen by goal:
+wait for their planned starts. The candidates are every task at one factor of its default size and,
+for DAGs of ``planner_min_tasks`` or more, the CP-SAT planner's plan with per-task sizes (the planned
+use as its reservations, the goal in its terms: ``_planner_goals``). The goal picks among them:
 
 * ``cost``: the cheapest sizes that still finish the DAG by its deadline, which is its completion
-  under ``airflow-default``. Candidates are every task at the same factor of its default size (the
-  recorded size clamped to the capacity). The cheapest candidate meeting the deadline is then
-  refined: one task at a time steps down a size while the deadline holds. A DAG no candidate can
+  under ``airflow-default`` (the default size is the recorded one clamped to the capacity). The
+  cheapest candidate meeting the deadline is then refined: one task at a time steps down a size while the deadline holds. A DAG no candidate can
   finish in time makes the DAGs due later give way (``_replan_for``); when even that fails it gets
   the earliest finishing candidate that costs no more than by default (so a late DAG does not also
   take more of the cluster from the DAGs after it), and the comparison reports its violation.
@@ -28,7 +29,11 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
+from airflow_agora.domain.goals import Goals, Objective
 from airflow_agora.domain.graph import topological_order
+from airflow_agora.domain.problem import PlanningProblem, Reservation
+from airflow_agora.domain.workflow import VCPUS, Mode, TaskSpec, Workflow
+from airflow_agora.planning.planner import Planner, PlannerOptions
 from airflow_agora.simulation.profile import EPS, UsageProfile
 from airflow_agora.simulation.scaling import ScalingModel, runtime_at
 from airflow_agora.simulation.simulator import DEFAULT_USD_PER_VCPU_HOUR, Assignment, SimulationResult, offered_sizes
@@ -37,6 +42,12 @@ from airflow_agora.simulation.traces import TraceDag, TraceTask
 GOALS = ("cost", "makespan", "balanced")
 REFINED_TASKS = 20  # the costliest tasks a cost plan tries one size smaller
 ARRIVAL_WINDOW = 50  # recent arrivals that estimate the arrival rate
+PLANNER_MIN_TASKS = 3  # DAGs this large are also planned by the CP-SAT planner
+# the planner's time grid and its work limit per DAG (CP-SAT's deterministic seconds, so a
+# simulation repeats itself exactly however busy the machine is)
+PLANNER_OPTIONS = PlannerOptions(
+    time_limit_s=0.1, deterministic=True, time_unit_s=0.1, lexicographic=False, fallback_solve=False
+)
 
 
 @dataclass
@@ -75,6 +86,7 @@ class AgoraPlanning:
     deadline_s: dict[str, float]
     budget_usd: dict[str, float]
     usd_per_vcpu_hour: float = DEFAULT_USD_PER_VCPU_HOUR
+    planner_min_tasks: int = PLANNER_MIN_TASKS
     name: str = field(init=False)
     profile: UsageProfile = field(init=False)
     arrivals_s: deque = field(init=False)
@@ -100,7 +112,11 @@ class AgoraPlanning:
         deadline = self.deadline_s.get(dag.dag_id)
         new = _Planned(tasks, order, options, now_s, deadline)
         candidates = [self._candidate(new, f, now_s, self.profile) for f in self._factors()]
-        chosen = self._choose(dag.dag_id, candidates, deadline, self._delay_per_vcpu_s(now_s))
+        delay_per_vcpu_s = self._delay_per_vcpu_s(now_s)
+        if len(tasks) >= self.planner_min_tasks:
+            planned = self._planner_candidate(dag, new, now_s, candidates, delay_per_vcpu_s)
+            candidates += [planned] if planned is not None else []
+        chosen = self._choose(dag.dag_id, candidates, deadline, delay_per_vcpu_s)
         replanned = None
         if self.goal == "cost" and deadline is not None:
             if chosen.completion_s <= deadline + 1e-6:
@@ -178,6 +194,59 @@ class AgoraPlanning:
         fixed = {t: s for t, s in p.plan.starts.items() if s <= now_s + EPS}
         sizes.update({t: p.plan.sizes[t] for t in fixed})
         return self._place(p.tasks, p.order, sizes, now_s, profile=profile, fixed=fixed, arrival_s=p.arrival_s)
+
+    def _planner_candidate(
+        self, dag: TraceDag, new: _Planned, now_s: float, candidates: list[_Candidate], delay_per_vcpu_s: float
+    ) -> _Candidate | None:
+        """The CP-SAT planner's plan for the DAG on the planned use, per task sizes and starts, with the
+        goal in the planner's terms (see ``_planner_goals``). It may only use the window the uniform
+        candidates span (the cost goal: up to the deadline), so the planned use is passed as
+        reservations up to its end and the cluster counts as full after it. ``None`` when the planner
+        finds no plan meeting its goals."""
+        goals = self._planner_goals(dag.dag_id, new.deadline_s, candidates, delay_per_vcpu_s)
+        if goals is None:
+            return None
+        window_s = goals.deadline_s or max(c.completion_s for c in candidates)
+        busy = self.profile.steps(now_s, now_s + window_s)
+        reservations = [Reservation(a - now_s, b - now_s, {VCPUS: v}) for a, b, v in busy]  # times from now
+        reservations.append(Reservation(window_s, 2 * window_s + 1, {VCPUS: self.capacity_vcpus}))
+        specs = []
+        for t in new.order:
+            task, modes = new.tasks[t], []
+            for v in new.options[t]:
+                runtime_s = runtime_at(task, v, self.model)
+                modes.append(Mode.of(runtime_s, v, v * runtime_s * self.usd_per_vcpu_hour / 3600))
+            specs.append(TaskSpec(t, tuple(modes)))
+        workflow = Workflow(dag.dag_id, tuple(specs), dag.edges, goals)
+        problem = PlanningProblem((workflow,), {VCPUS: self.capacity_vcpus}, reservations=tuple(reservations))
+        report = Planner(PLANNER_OPTIONS).plan(problem)
+        if not report.goal_met:
+            return None
+        sizes = {a.task_id: new.options[a.task_id][a.mode_index] for a in report.plan.assignments}
+        starts = {a.task_id: now_s + a.start_s for a in report.plan.assignments}
+        # the planner rounds durations up to its grid, so the real runtimes fit where it put them
+        return self._place(new.tasks, new.order, sizes, now_s, fixed=starts)
+
+    def _planner_goals(
+        self, dag_id: str, deadline: float | None, candidates: list[_Candidate], delay_per_vcpu_s: float
+    ) -> Goals | None:
+        """The goal in the planner's terms. ``cost``: the cheapest plan by the deadline. ``makespan``: the
+        least shared completion within the default cost, i.e. ``balanced`` in dollars with time priced
+        at ``usd_per_vcpu_s / delay_per_vcpu_s`` (plain ``makespan`` on an idle cluster). ``balanced``:
+        ``shared completion / T + cost / B`` in dollars, time priced at ``(1/T) / (delay / (usd_per_vcpu_s
+        × T) + 1/B)``, with ``T`` and ``B`` the default completion and cost."""
+        budget = self.budget_usd.get(dag_id) or None
+        usd_per_vcpu_s = self.usd_per_vcpu_hour / 3600
+        if self.goal == "cost":
+            return Goals(Objective.COST, deadline_s=deadline) if deadline else None
+        if self.goal == "makespan":
+            if delay_per_vcpu_s <= 0:
+                return Goals(Objective.MAKESPAN, budget_usd=budget)
+            return Goals(Objective.BALANCED, budget_usd=budget, usd_per_hour=3600 * usd_per_vcpu_s / delay_per_vcpu_s)
+        scale_t = deadline or max(c.completion_s for c in candidates) or 1.0
+        scale_c = budget or max(c.cost_usd for c in candidates) or 1.0
+        usd_per_s = (1 / scale_t) / (delay_per_vcpu_s / (usd_per_vcpu_s * scale_t) + 1 / scale_c)
+        return Goals(Objective.BALANCED, usd_per_hour=3600 * usd_per_s)
 
     def _factors(self) -> list[float]:
         return sorted(set(self.model.size_factors) | {1.0})

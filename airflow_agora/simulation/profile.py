@@ -50,6 +50,18 @@ class UsageProfile:
         for k in range(i, j):
             self.used[k] += vcpus
 
+    def steps(self, start_s: float, end_s: float) -> list[tuple[float, float, float]]:
+        """``(from_s, to_s, vcpus)`` of the busy steps overlapping ``[start_s, end_s)``, clipped to it."""
+        out = []
+        i = max(0, bisect_right(self.times, start_s) - 1)
+        while i < len(self.times) and self.times[i] < end_s:
+            step_end = self.times[i + 1] if i + 1 < len(self.times) else end_s
+            lo, hi = max(self.times[i], start_s), min(step_end, end_s)
+            if self.used[i] > EPS and hi > lo:
+                out.append((lo, hi, self.used[i]))
+            i += 1
+        return out
+
     def forget_before(self, now_s: float) -> None:
         """Drop the steps that ended before ``now_s`` (the past cannot be planned)."""
         i = bisect_right(self.times, now_s) - 1
