@@ -8,10 +8,12 @@ use as its reservations, the goal in its terms: ``_planner_goals``). The goal pi
 
 * ``cost``: the cheapest sizes that still finish the DAG by its deadline, which is its completion
   under ``airflow-default`` (the default size is the recorded one clamped to the capacity). The
-  cheapest candidate meeting the deadline is then refined: one task at a time steps down a size while the deadline holds. A DAG no candidate can
-  finish in time makes the DAGs due later give way (``_replan_for``); when even that fails it gets
-  the earliest finishing candidate that costs no more than by default (so a late DAG does not also
-  take more of the cluster from the DAGs after it), and the comparison reports its violation.
+  cheapest candidate meeting the deadline is then refined: one task at a time steps down a size
+  while the deadline holds. Every task at its cheapest size, when that is on time, needs no planner.
+  A DAG no candidate can finish in time makes the DAGs due later give way (``_replan_for``); when
+  even that fails it gets the earliest finishing candidate that costs no more than by default (so a
+  late DAG does not also take more of the cluster from the DAGs after it), and the comparison
+  reports its violation.
 * ``makespan``: among the candidates that cost no more than under ``airflow-default`` (the recorded
   sizes always qualify), the one with the least *shared completion*: its own completion plus the
   delay its vCPU-seconds impose on the DAGs that will arrive while the cluster stays booked (see
@@ -206,6 +208,14 @@ class AgoraPlanning:
         goals = self._planner_goals(dag.dag_id, new.deadline_s, candidates, delay_per_vcpu_s)
         if goals is None:
             return None
+        if goals.objective == Objective.COST:
+            cheapest = {
+                t: min(new.options[t], key=lambda v, t=t: (v * runtime_at(new.tasks[t], v, self.model), v))
+                for t in new.tasks
+            }
+            floor = self._place(new.tasks, new.order, cheapest, now_s)
+            if floor.completion_s <= goals.deadline_s + 1e-6:
+                return floor  # every task at its cheapest size and on time: no plan is cheaper
         window_s = goals.deadline_s or max(c.completion_s for c in candidates)
         busy = self.profile.steps(now_s, now_s + window_s)
         reservations = [Reservation(a - now_s, b - now_s, {VCPUS: v}) for a, b, v in busy]  # times from now
