@@ -11,7 +11,7 @@ from airflow_agora.planning.compiled import COST_UNIT_USD, compile_problem
 from airflow_agora.planning.generator import generate_workflow
 from airflow_agora.planning.planner import default_plan
 from airflow_agora.planning.psplib import load_psplib
-from airflow_agora.planning.validator import check_plan
+from airflow_agora.planning.validator import check_plan, plan_violations
 from tests.conftest import chain_problem, solve
 
 # chain_problem, worked by hand (capacity 96): a and b side by side only as a@32 + b@64 (100 s), then
@@ -80,6 +80,19 @@ def test_reservation_holds_capacity():
     problem = replace(chain_problem(objective="makespan"), reservations=(Reservation(0, 100, {"vcpus": 64}),))
     report = solve(problem)
     assert report.makespan_s == 230  # a@32 beside the reservation, then b@64, then c
+
+
+def test_reservations_holding_more_than_the_capacity_leave_no_room_yet_a_plan():
+    # two leases overlap over 50..100 and hold 128 of the 96 vCPUs there (a grid-rounded neighbour or
+    # an overbooked ledger): nothing fits beside them then, but the DAG still gets its plan
+    held = (Reservation(0, 100, {"vcpus": 64}), Reservation(50, 150, {"vcpus": 64}))
+    problem = replace(chain_problem(objective="makespan"), reservations=held)
+    report = solve(problem)
+    assert report.goal_met and report.status == "optimal"
+    assert all(a.end_s <= 50 or a.start_s >= 100 for a in report.plan.assignments)
+    squeezed = replace(report.plan.assignments[0], start_s=60.0, end_s=60.0 + report.plan.assignments[0].duration_s)
+    violations = plan_violations(problem, replace(report.plan, assignments=(squeezed, *report.plan.assignments[1:])))
+    assert any("> capacity 96" in v for v in violations)
 
 
 def test_two_dags_with_their_own_goals_share_capacity():

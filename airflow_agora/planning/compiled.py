@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from airflow_agora.domain.goals import Goals
 from airflow_agora.domain.graph import topological_order
@@ -128,15 +129,18 @@ def compile_problem(problem: PlanningProblem, *, time_unit_s: float = 1.0, enfor
         for u in uniq:
             succs[u].append(v)
     topo = topological_order(list(range(len(tasks))), [(u, v) for v, ps in enumerate(preds) for u in ps])
-    reservations = [
-        (
-            _to_units(r.start_s, time_unit_s, up=False),
-            _to_units(r.end_s, time_unit_s, up=True),
-            [math.ceil(r.demands.get(res, 0.0) * s - 1e-9) for res, s in zip(resources, scales, strict=True)],
-        )
-        for r in problem.reservations
-        if r.end_s > r.start_s
-    ]
+    reservations = _capped_steps(
+        [
+            (
+                _to_units(r.start_s, time_unit_s, up=False),
+                _to_units(r.end_s, time_unit_s, up=True),
+                [math.ceil(r.demands.get(res, 0.0) * s - 1e-9) for res, s in zip(resources, scales, strict=True)],
+            )
+            for r in problem.reservations
+            if r.end_s > r.start_s
+        ],
+        capacities,
+    )
     global_budget = None
     if enforce_goals and problem.total_budget_usd is not None:
         global_budget = math.floor(problem.total_budget_usd / COST_UNIT_USD + 1e-6)
@@ -222,6 +226,34 @@ def keep_modes(t: CTask, keep: list[int]) -> None:
     t.demands = [t.demands[k] for k in keep]
     t.costs = [t.costs[k] for k in keep]
     t.consumes = [t.consumes[k] for k in keep]
+
+
+def _capped_steps(
+    reservations: list[tuple[int, int, list[int]]], capacities: list[int]
+) -> list[tuple[int, int, list[int]]]:
+    """The reservations as disjoint steps of what they hold together, each resource capped at its
+    capacity. Reservations may hold more than the capacity between them (others' leases, or two
+    neighbours that overlap once rounded to the time grid): nothing else fits there, but that is no
+    reason to call every plan infeasible."""
+    events: dict[int, list[int]] = {}
+    for start, end, q in reservations:
+        for t, sign in ((start, 1), (end, -1)):
+            delta = events.setdefault(t, [0] * len(capacities))
+            for r, amount in enumerate(q):
+                delta[r] += sign * amount
+    out: list[tuple[int, int, list[int]]] = []
+    level = [0] * len(capacities)
+    times = sorted(events)
+    for t, nxt in pairwise(times):
+        level = [a + b for a, b in zip(level, events[t], strict=True)]
+        held = [min(q, cap) for q, cap in zip(level, capacities, strict=True)]
+        if not any(held):
+            continue
+        if out and out[-1][1] == t and out[-1][2] == held:
+            out[-1] = (out[-1][0], nxt, held)
+        else:
+            out.append((t, nxt, held))
+    return out
 
 
 def _to_units(seconds: float, unit: float, *, up: bool) -> int:

@@ -83,20 +83,20 @@ def _capacity_violations(problem: PlanningProblem, plan: Plan) -> list[str]:
     for resource, cap in problem.capacities.items():
         if not math.isfinite(cap):
             continue
-        deltas: dict[float, float] = defaultdict(float)
-        for a in plan.assignments:
-            q = a.demands.get(resource, 0.0)
-            if q and a.end_s > a.start_s:
-                deltas[a.start_s] += q
-                deltas[a.end_s] -= q
-        for r in problem.reservations:
-            q = r.demands.get(resource, 0.0)
-            if q and r.end_s > r.start_s:
-                deltas[r.start_s] += q
-                deltas[r.end_s] -= q
-        level = 0.0
-        for t in sorted(deltas):
-            level += deltas[t]
+        # reservations hold at most the whole capacity between them: where they hold more, nothing fits
+        tasks: dict[float, float] = defaultdict(float)
+        held: dict[float, float] = defaultdict(float)
+        for deltas, items in ((tasks, plan.assignments), (held, problem.reservations)):
+            for item in items:
+                q = item.demands.get(resource, 0.0)
+                if q and item.end_s > item.start_s:
+                    deltas[item.start_s] += q
+                    deltas[item.end_s] -= q
+        used = reserved = 0.0
+        for t in sorted(set(tasks) | set(held)):
+            used += tasks.get(t, 0.0)
+            reserved += held.get(t, 0.0)
+            level = used + min(reserved, cap)
             if level > cap + EPS:
                 out.append(f"{resource}: {level:g} in use at {t:g} s > capacity {cap:g}")
                 break

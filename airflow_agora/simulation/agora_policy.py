@@ -35,6 +35,7 @@ from airflow_agora.domain.goals import Goals, Objective
 from airflow_agora.domain.graph import topological_order
 from airflow_agora.domain.problem import PlanningProblem, Reservation
 from airflow_agora.domain.workflow import VCPUS, Mode, TaskSpec, Workflow
+from airflow_agora.planning.compiled import COST_UNIT_USD
 from airflow_agora.planning.planner import Planner, PlannerOptions
 from airflow_agora.simulation.profile import EPS, UsageProfile
 from airflow_agora.simulation.scaling import ScalingModel, runtime_at
@@ -47,6 +48,9 @@ ARRIVAL_WINDOW = 50  # recent arrivals that estimate the arrival rate
 PLANNER_MIN_TASKS = 3  # DAGs this large are also planned by the CP-SAT planner
 # the planner's time grid and its work limit per DAG (CP-SAT's deterministic seconds, so a
 # simulation repeats itself exactly however busy the machine is)
+# the planner counts cost in $0.0001 units and a trace task costs fractions of a cent, so the
+# dollars it sees (costs, budgets, the price of time) are scaled up by this much
+PLANNER_USD_SCALE = 10_000.0
 PLANNER_OPTIONS = PlannerOptions(
     time_limit_s=0.1, deterministic=True, time_unit_s=0.1, lexicographic=False, fallback_solve=False
 )
@@ -201,7 +205,7 @@ class AgoraPlanning:
         self, dag: TraceDag, new: _Planned, now_s: float, candidates: list[_Candidate], delay_per_vcpu_s: float
     ) -> _Candidate | None:
         """The CP-SAT planner's plan for the DAG on the planned use, per task sizes and starts, with the
-        goal in the planner's terms (see ``_planner_goals``). It may only use the window the uniform
+        goal in the planner's terms (see ``_planner_goals``). It may only use about the window the uniform
         candidates span (the cost goal: up to the deadline), so the planned use is passed as
         reservations up to its end and the cluster counts as full after it. ``None`` when the planner
         finds no plan meeting its goals."""
@@ -216,7 +220,8 @@ class AgoraPlanning:
             floor = self._place(new.tasks, new.order, cheapest, now_s)
             if floor.completion_s <= goals.deadline_s + 1e-6:
                 return floor  # every task at its cheapest size and on time: no plan is cheaper
-        window_s = goals.deadline_s or max(c.completion_s for c in candidates)
+        # a quarter more than the slowest candidate, for the planner's grid rounding
+        window_s = goals.deadline_s or 1.25 * max(c.completion_s for c in candidates) + 1.0
         busy = self.profile.steps(now_s, now_s + window_s)
         reservations = [Reservation(a - now_s, b - now_s, {VCPUS: v}) for a, b, v in busy]  # times from now
         reservations.append(Reservation(window_s, 2 * window_s + 1, {VCPUS: self.capacity_vcpus}))
@@ -225,7 +230,7 @@ class AgoraPlanning:
             task, modes = new.tasks[t], []
             for v in new.options[t]:
                 runtime_s = runtime_at(task, v, self.model)
-                modes.append(Mode.of(runtime_s, v, v * runtime_s * self.usd_per_vcpu_hour / 3600))
+                modes.append(Mode.of(runtime_s, v, PLANNER_USD_SCALE * v * runtime_s * self.usd_per_vcpu_hour / 3600))
             specs.append(TaskSpec(t, tuple(modes)))
         workflow = Workflow(dag.dag_id, tuple(specs), dag.edges, goals)
         problem = PlanningProblem((workflow,), {VCPUS: self.capacity_vcpus}, reservations=tuple(reservations))
@@ -249,14 +254,18 @@ class AgoraPlanning:
         usd_per_vcpu_s = self.usd_per_vcpu_hour / 3600
         if self.goal == "cost":
             return Goals(Objective.COST, deadline_s=deadline) if deadline else None
+        # half a cost unit per task over the budget, for the planner's rounding of each task's cost (a
+        # plan that then costs more than the real budget loses in ``_choose``)
+        planner_budget = budget and PLANNER_USD_SCALE * budget + len(candidates[0].sizes) * COST_UNIT_USD / 2
         if self.goal == "makespan":
             if delay_per_vcpu_s <= 0:
-                return Goals(Objective.MAKESPAN, budget_usd=budget)
-            return Goals(Objective.BALANCED, budget_usd=budget, usd_per_hour=3600 * usd_per_vcpu_s / delay_per_vcpu_s)
+                return Goals(Objective.MAKESPAN, budget_usd=planner_budget)
+            usd_per_hour = 3600 * usd_per_vcpu_s / delay_per_vcpu_s
+            return Goals(Objective.BALANCED, budget_usd=planner_budget, usd_per_hour=PLANNER_USD_SCALE * usd_per_hour)
         scale_t = deadline or max(c.completion_s for c in candidates) or 1.0
         scale_c = budget or max(c.cost_usd for c in candidates) or 1.0
         usd_per_s = (1 / scale_t) / (delay_per_vcpu_s / (usd_per_vcpu_s * scale_t) + 1 / scale_c)
-        return Goals(Objective.BALANCED, usd_per_hour=3600 * usd_per_s)
+        return Goals(Objective.BALANCED, usd_per_hour=PLANNER_USD_SCALE * 3600 * usd_per_s)
 
     def _factors(self) -> list[float]:
         return sorted(set(self.model.size_factors) | {1.0})
