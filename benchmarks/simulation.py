@@ -53,11 +53,15 @@ def print_rows(rows: list[tuple[str, dict, float, int, int]]) -> None:
 
 
 def repeated(dags: list[TraceDag], tasks: int) -> list[TraceDag]:
-    """Copies of ``dags``, each shifted by the trace's span, until they hold ``tasks`` tasks."""
+    """Copies of ``dags``, each shifted by the trace's span, DAG by DAG until they hold ``tasks`` tasks."""
     span = dags[-1].arrival_s - dags[0].arrival_s + 1
-    out, copy = [], 0
-    while sum(len(d.tasks) for d in out) < tasks:
-        out += [replace(d, dag_id=f"{d.dag_id}#{copy}", arrival_s=d.arrival_s + copy * span) for d in dags]
+    out, held, copy = [], 0, 0
+    while held < tasks:
+        for d in dags:
+            out.append(replace(d, dag_id=f"{d.dag_id}#{copy}", arrival_s=d.arrival_s + copy * span))
+            held += len(d.tasks)
+            if held >= tasks:
+                break
         copy += 1
     return out
 

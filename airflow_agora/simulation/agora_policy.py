@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from airflow_agora.domain.goals import Goals, Objective
 from airflow_agora.domain.graph import topological_order
@@ -52,7 +52,7 @@ PLANNER_MIN_TASKS = 3  # DAGs this large are also planned by the CP-SAT planner
 # dollars it sees (costs, budgets, the price of time) are scaled up by this much
 PLANNER_USD_SCALE = 10_000.0
 PLANNER_OPTIONS = PlannerOptions(
-    time_limit_s=0.1, deterministic=True, time_unit_s=0.1, lexicographic=False, fallback_solve=False
+    time_limit_s=0.02, deterministic=True, time_unit_s=0.1, lexicographic=False, fallback_solve=False
 )
 
 
@@ -204,12 +204,13 @@ class AgoraPlanning:
     def _planner_candidate(
         self, dag: TraceDag, new: _Planned, now_s: float, candidates: list[_Candidate], delay_per_vcpu_s: float
     ) -> _Candidate | None:
-        """The CP-SAT planner's plan for the DAG on the planned use, per task sizes and starts, with the
-        goal in the planner's terms (see ``_planner_goals``). It may only use about the window the uniform
-        candidates span (the cost goal: up to the deadline), so the planned use is passed as
-        reservations up to its end and the cluster counts as full after it. ``None`` when the planner
-        finds no plan meeting its goals."""
-        goals = self._planner_goals(dag.dag_id, new.deadline_s, candidates, delay_per_vcpu_s)
+        """The CP-SAT planner's plan for the DAG on the planned use (as reservations), per task sizes and
+        starts, with the goal in the planner's terms (see ``_planner_goals``). The DAG must end within
+        the window: its deadline for the cost goal, else a quarter more than the slowest uniform
+        candidate (room for the planner's grid rounding). ``None`` when the planner finds no plan
+        meeting its goals."""
+        window_s = new.deadline_s if self.goal == "cost" else 1.25 * max(c.completion_s for c in candidates) + 1.0
+        goals = self._planner_goals(dag.dag_id, window_s, new.deadline_s, candidates, delay_per_vcpu_s)
         if goals is None:
             return None
         if goals.objective == Objective.COST:
@@ -218,13 +219,10 @@ class AgoraPlanning:
                 for t in new.tasks
             }
             floor = self._place(new.tasks, new.order, cheapest, now_s)
-            if floor.completion_s <= goals.deadline_s + 1e-6:
+            if floor.completion_s <= window_s + 1e-6:
                 return floor  # every task at its cheapest size and on time: no plan is cheaper
-        # a quarter more than the slowest candidate, for the planner's grid rounding
-        window_s = goals.deadline_s or 1.25 * max(c.completion_s for c in candidates) + 1.0
         busy = self.profile.steps(now_s, now_s + window_s)
-        reservations = [Reservation(a - now_s, b - now_s, {VCPUS: v}) for a, b, v in busy]  # times from now
-        reservations.append(Reservation(window_s, 2 * window_s + 1, {VCPUS: self.capacity_vcpus}))
+        reservations = tuple(Reservation(a - now_s, b - now_s, {VCPUS: v}) for a, b, v in busy)  # times from now
         specs = []
         for t in new.order:
             task, modes = new.tasks[t], []
@@ -233,8 +231,10 @@ class AgoraPlanning:
                 modes.append(Mode.of(runtime_s, v, PLANNER_USD_SCALE * v * runtime_s * self.usd_per_vcpu_hour / 3600))
             specs.append(TaskSpec(t, tuple(modes)))
         workflow = Workflow(dag.dag_id, tuple(specs), dag.edges, goals)
-        problem = PlanningProblem((workflow,), {VCPUS: self.capacity_vcpus}, reservations=tuple(reservations))
-        report = Planner(PLANNER_OPTIONS).plan(problem)
+        problem = PlanningProblem((workflow,), {VCPUS: self.capacity_vcpus}, reservations=reservations)
+        # a grid of 0.1 s, or a 2,000th of the window for long ones, keeps the model small
+        options = replace(PLANNER_OPTIONS, time_unit_s=max(PLANNER_OPTIONS.time_unit_s, window_s / 2000))
+        report = Planner(options).plan(problem)
         if not report.goal_met:
             return None
         sizes = {a.task_id: new.options[a.task_id][a.mode_index] for a in report.plan.assignments}
@@ -243,29 +243,37 @@ class AgoraPlanning:
         return self._place(new.tasks, new.order, sizes, now_s, fixed=starts)
 
     def _planner_goals(
-        self, dag_id: str, deadline: float | None, candidates: list[_Candidate], delay_per_vcpu_s: float
+        self,
+        dag_id: str,
+        window_s: float | None,
+        deadline: float | None,
+        candidates: list[_Candidate],
+        delay_per_vcpu_s: float,
     ) -> Goals | None:
-        """The goal in the planner's terms. ``cost``: the cheapest plan by the deadline. ``makespan``: the
-        least shared completion within the default cost, i.e. ``balanced`` in dollars with time priced
-        at ``usd_per_vcpu_s / delay_per_vcpu_s`` (plain ``makespan`` on an idle cluster). ``balanced``:
-        ``shared completion / T + cost / B`` in dollars, time priced at ``(1/T) / (delay / (usd_per_vcpu_s
-        × T) + 1/B)``, with ``T`` and ``B`` the default completion and cost."""
+        """The goal in the planner's terms, ending by ``window_s``. ``cost``: the cheapest plan by the
+        deadline. ``makespan``: the least shared completion within the default cost, i.e. ``balanced``
+        in dollars with time priced at ``usd_per_vcpu_s / delay_per_vcpu_s`` (plain ``makespan`` on an
+        idle cluster). ``balanced``: ``shared completion / T + cost / B`` in dollars, time priced at
+        ``(1/T) / (delay / (usd_per_vcpu_s × T) + 1/B)``, with ``T`` and ``B`` the default completion
+        and cost. Dollars are scaled by ``PLANNER_USD_SCALE``."""
+        if not window_s:
+            return None
         budget = self.budget_usd.get(dag_id) or None
         usd_per_vcpu_s = self.usd_per_vcpu_hour / 3600
         if self.goal == "cost":
-            return Goals(Objective.COST, deadline_s=deadline) if deadline else None
+            return Goals(Objective.COST, deadline_s=window_s)
         # half a cost unit per task over the budget, for the planner's rounding of each task's cost (a
         # plan that then costs more than the real budget loses in ``_choose``)
         planner_budget = budget and PLANNER_USD_SCALE * budget + len(candidates[0].sizes) * COST_UNIT_USD / 2
         if self.goal == "makespan":
             if delay_per_vcpu_s <= 0:
-                return Goals(Objective.MAKESPAN, budget_usd=planner_budget)
-            usd_per_hour = 3600 * usd_per_vcpu_s / delay_per_vcpu_s
-            return Goals(Objective.BALANCED, budget_usd=planner_budget, usd_per_hour=PLANNER_USD_SCALE * usd_per_hour)
+                return Goals(Objective.MAKESPAN, deadline_s=window_s, budget_usd=planner_budget)
+            usd_per_hour = PLANNER_USD_SCALE * 3600 * usd_per_vcpu_s / delay_per_vcpu_s
+            return Goals(Objective.BALANCED, deadline_s=window_s, budget_usd=planner_budget, usd_per_hour=usd_per_hour)
         scale_t = deadline or max(c.completion_s for c in candidates) or 1.0
         scale_c = budget or max(c.cost_usd for c in candidates) or 1.0
         usd_per_s = (1 / scale_t) / (delay_per_vcpu_s / (usd_per_vcpu_s * scale_t) + 1 / scale_c)
-        return Goals(Objective.BALANCED, usd_per_hour=PLANNER_USD_SCALE * 3600 * usd_per_s)
+        return Goals(Objective.BALANCED, deadline_s=window_s, usd_per_hour=PLANNER_USD_SCALE * 3600 * usd_per_s)
 
     def _factors(self) -> list[float]:
         return sorted(set(self.model.size_factors) | {1.0})
