@@ -96,7 +96,7 @@ class AgoraPlanning:
     name: str = field(init=False)
     profile: UsageProfile = field(init=False)
     arrivals_s: deque = field(init=False)
-    planned: dict[str, _Planned] = field(init=False)
+    planned: dict[str, _Planned] = field(init=False)  # cost goal: DAGs with tasks still to start
     revisions: dict[str, dict[str, Assignment]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -134,7 +134,8 @@ class AgoraPlanning:
         else:
             chosen = replanned  # already on the planned use
         new.plan = chosen
-        self.planned[dag.dag_id] = new
+        if self.goal == "cost":  # only the cost goal replans, so only it keeps plans that may move
+            self.planned[dag.dag_id] = new
         return {t: Assignment(chosen.sizes[t], chosen.runtimes[t], chosen.starts[t]) for t in tasks}
 
     def take_revisions(self) -> dict[str, dict[str, Assignment]]:
