@@ -103,6 +103,14 @@ def get_provider_info() -> dict:
                         "example": "120",
                         "default": "120",
                     },
+                    "lease_wait_in_worker_s": {
+                        "description": "Seconds a task waiting for capacity keeps asking in its worker "
+                        "before it defers to the triggerer (0: defer at once).",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "30",
+                        "default": "30",
+                    },
                     "planner_time_limit_s": {
                         "description": "Seconds the planner may spend on one plan before returning its best.",
                         "version_added": "0.1.0",

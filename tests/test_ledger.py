@@ -125,3 +125,57 @@ def test_sixteen_processes_never_exceed_capacity_and_all_are_granted(store, hist
     assert peak <= capacity
     assert peak > capacity / 2  # the processes really did overlap
     assert store.ledger("churn").leases() == []
+
+
+def test_a_short_wait_is_spent_asking_in_the_worker_and_a_long_one_gives_up_to_defer(store):
+    from airflow_agora.operators.agora_task import wait_in_worker
+
+    ledger = store.ledger("w", default_capacity_vcpus=16, ttl_s=60)
+    assert ledger.request("running", 12, priority=0).granted
+    clock, asks = FakeClock(), []
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds
+        if clock.now >= 1_000_000.0 + 3.5:
+            ledger.release("running")  # the running task ends 3.5 s into the wait
+
+    def ask():
+        asks.append(clock.now)
+        return ledger.request("waiting", 8, priority=10)
+
+    lease = wait_in_worker(ask, wait_s=30, poll_s=1.0, sleep=sleep, clock=clock)
+    assert lease.granted and len(asks) == 4  # asked once a second until the capacity was free
+
+    assert ledger.request("running", 8, priority=0).granted
+    asks.clear()
+    lease = wait_in_worker(lambda: ledger.request("blocked", 8, priority=20), wait_s=5, poll_s=1.0,
+                           sleep=lambda s: setattr(clock, "now", clock.now + s), clock=clock)  # fmt: skip
+    assert lease is not None and not lease.granted  # gave up after 5 s: the task defers now
+    assert wait_in_worker(lambda: None, wait_s=5, poll_s=1.0, sleep=lambda s: None, clock=clock) is None
+
+
+def test_the_lease_trigger_fires_once_the_capacity_is_free(store, history_url, monkeypatch):
+    import asyncio
+
+    from airflow_agora.triggers.lease import CapacityLeaseTrigger
+
+    monkeypatch.setenv("AGORA_SQL_ALCHEMY_CONN", history_url)
+    ledger = store.ledger("t", default_capacity_vcpus=16, ttl_s=60)
+    assert ledger.request("running", 12, priority=0).granted
+    assert not ledger.request("deferred", 8, priority=10).granted
+    trigger = CapacityLeaseTrigger(owner="deferred", vcpus=8, priority=10, pool="t", poll_s=0.05,
+                                   capacity_vcpus=16, payload={"config": "x"})  # fmt: skip
+    kind, kwargs = trigger.serialize()
+    assert kind.endswith("CapacityLeaseTrigger") and "url" not in str(kwargs).lower()
+
+    async def first_event_after_release():
+        events = trigger.run()
+        waiting = asyncio.ensure_future(events.__anext__())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # still held back by the running lease
+        ledger.release("running")
+        return await asyncio.wait_for(waiting, timeout=10)
+
+    event = asyncio.run(first_event_after_release())
+    assert event.payload == {"status": "granted", "payload": {"config": "x"}}
+    assert [lease.owner for lease in ledger.leases() if lease.granted] == ["deferred"]

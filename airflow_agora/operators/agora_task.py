@@ -4,10 +4,13 @@ the advisory recording after the run.
 1. **Assignment**: the task's entry in its DAG run's plan (stored by the planning step); else its
    project's latest recommendation; else the configuration the user wrote.
 2. **Lease**: the assignment's vCPUs from the shared capacity ledger, in planned-start order. When
-   it is not granted at once the task defers to :class:`CapacityLeaseTrigger` (no worker slot held)
-   and resumes in :meth:`agora_resume_after_lease`. While the run is watched in the worker, a thread
-   heartbeats the lease; when the run is watched by the triggerer (``deferrable=True``) the lease is
-   held for the run's planned length plus margin, then expires by itself if nobody releases it.
+   it is not granted at once the task keeps asking in the worker for ``lease_wait_in_worker_s``;
+   a longer wait defers to :class:`CapacityLeaseTrigger` (no worker slot held) and resumes in
+   :meth:`agora_resume_after_lease`. Short waits stay in the worker because Airflow 3.3 can fail a
+   task whose trigger fires within seconds of its deferral (see :func:`wait_in_worker`). While the
+   run is watched in the worker, a thread heartbeats the lease; when the run is watched by the
+   triggerer (``deferrable=True``) the lease is held for the run's planned length plus margin, then
+   expires by itself if nobody releases it.
 3. **After the run** (success, failure or kill): the lease is released, the run recorded and the
    next configuration proposed. Every Agora step is advisory: a history database that is down, a
    missing event log or a failed prediction is logged as a warning and never fails the task.
@@ -65,6 +68,21 @@ def advisory(log, what: str, call) -> Any:
     except Exception as exc:
         log.warning("agora: %s skipped (%s: %s); the task's result is unaffected", what, type(exc).__name__, exc)
         return None
+
+
+def wait_in_worker(ask, wait_s: float, poll_s: float, sleep=time.sleep, clock=time.monotonic):
+    """Ask again every ``poll_s`` for up to ``wait_s``; the last answer (or None when the ledger
+    cannot be reached). Used before deferring: Airflow 3.3 fails a deferred task when the trigger fires
+    and the task resumes before the scheduler has processed the worker's exit on deferral, which
+    takes seconds on a busy scheduler (apache/airflow#71580, #72716)."""
+    deadline = clock() + wait_s
+    lease = None
+    while clock() < deadline:
+        sleep(min(poll_s, max(0.0, deadline - clock())))
+        lease = ask()
+        if lease is None or lease.granted:
+            return lease
+    return lease
 
 
 def attach_late_log(store, run) -> Any:
@@ -280,9 +298,16 @@ class AgoraTaskMixin:
         if runs_in_dag_test():
             ti = context["ti"]
             self._agora_ledger_call(lambda ledger: ledger.drop_bookings(f"{ti.dag_id}/{ti.run_id}/"))
-        lease = self._agora_ledger_call(
-            lambda ledger: ledger.request(owner, assignment["vcpus"], assignment["priority"])
-        )
+
+        def ask():
+            return self._agora_ledger_call(
+                lambda ledger: ledger.request(owner, assignment["vcpus"], assignment["priority"])
+            )
+
+        lease = ask()
+        if lease is not None and not lease.granted and settings.lease_wait_in_worker_s > 0:
+            self.log.info("agora: waiting for %g vCPUs", assignment["vcpus"])  # type: ignore[attr-defined]
+            lease = wait_in_worker(ask, settings.lease_wait_in_worker_s, min(1.0, settings.lease_poll_s))
         if lease is None:
             self.log.warning("agora: running without a lease")  # type: ignore[attr-defined]
             return

@@ -20,6 +20,7 @@ class AgoraSettings:
     emr_eventlog_root: str
     lease_poll_s: float
     lease_ttl_s: float
+    lease_wait_in_worker_s: float
     default_runtime_s: float
     cluster_startup_s: float | None
 
@@ -46,6 +47,7 @@ class AgoraSettings:
             emr_eventlog_root=conf.get("agora", "emr_eventlog_root", fallback="").rstrip("/"),
             lease_poll_s=number("lease_poll_s", 10),
             lease_ttl_s=number("lease_ttl_s", 120),
+            lease_wait_in_worker_s=number("lease_wait_in_worker_s", 30),
             default_runtime_s=number("default_runtime_s", 600),
             cluster_startup_s=_optional_float(conf.get("agora", "cluster_startup_s", fallback="")),
         )
