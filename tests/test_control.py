@@ -172,3 +172,23 @@ def test_closed_loop_bench_finds_the_oracle_on_a_small_grid():
     summary = run_closed_loop(grid, CATALOGUE, runs=5)
     assert summary["workloads"] == 1 and summary["within_10pct_of_oracle_pct"] == 100.0
     assert summary["per_workload"][0]["configs"][0] == "6xm4.2xlarge"  # median-capacity start
+
+
+def test_learning_tries_the_instance_type_most_different_in_memory_and_finds_a_memory_bound_jobs_oracle():
+    # the C3O "sort" workload (11,556 MB, ../shared/data/grids/c3o.csv): r4 nodes hold the data in
+    # memory and run it 1.7x faster than c4 nodes of the same vCPUs, which the catalogue cannot know
+    runtimes = {
+        "c4.2xlarge": {2: 436, 4: 222, 6: 186, 8: 170, 10: 158, 12: 154},
+        "m4.2xlarge": {2: 456, 4: 226, 6: 196, 8: 182, 10: 170, 12: 162},
+        "r4.2xlarge": {2: 256, 4: 134, 6: 120, 8: 110, 10: 108, 12: 104},
+    }
+    prices = {"c4.2xlarge": 0.398, "m4.2xlarge": 0.4, "r4.2xlarge": 0.532}
+    grid = {
+        "sort": [
+            GridRow("sort", t, n, float(s), True, prices[t]) for t, by_n in runtimes.items() for n, s in by_n.items()
+        ]
+    }
+    outcome = run_closed_loop(grid, CATALOGUE, runs=5)["per_workload"][0]
+    assert outcome["sla_s"] == 170.0 and outcome["configs"][0] == "6xc4.2xlarge"
+    assert any(c.endswith("r4.2xlarge") for c in outcome["configs"][1:4])  # explored while learning
+    assert outcome["regret_pct"] <= 10.0, outcome  # the cheapest SLA-meeting run is within 10% of the oracle

@@ -24,6 +24,7 @@ a cost target alone (fastest within it), or none (cheapest).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -233,6 +234,17 @@ def _choose(
             return cheapest(cheaper), "explore: cheapest untried configuration predicted to meet the SLA"
         if fresh and not met:
             return cheapest(fresh), "explore: nothing has met the SLA yet"
+        tried = [s.candidate.node for s in scored if s.candidate.key in seen]
+        other_types = [s for s in fresh if s.candidate.node.name not in {node.name for node in tried}]
+        if identified and other_types:
+            # the model knows each type's CPU speed but not how the job uses memory: learn most there
+            def memory_novelty(s: Scored) -> float:
+                per_vcpu = s.candidate.node.memory_gib / s.candidate.node.vcpus
+                return min(abs(math.log(per_vcpu * n.vcpus / n.memory_gib)) for n in tried)
+
+            novel = max(memory_novelty(s) for s in other_types)
+            pick = cheapest([s for s in other_types if memory_novelty(s) >= novel - 1e-9])
+            return pick, "explore: the untried instance type most different in memory per vCPU"
         if fresh and not identified:
             best = cheapest(met).candidate
             same_type = [s for s in fresh if s.candidate.node.name == best.node.name] or fresh
