@@ -143,15 +143,16 @@ def test_a_short_wait_is_spent_asking_in_the_worker_and_a_long_one_gives_up_to_d
         asks.append(clock.now)
         return ledger.request("waiting", 8, priority=10)
 
-    lease = wait_in_worker(ask, wait_s=30, poll_s=1.0, sleep=sleep, clock=clock)
-    assert lease.granted and len(asks) == 4  # asked once a second until the capacity was free
+    lease = wait_in_worker(ask, ask(), wait_s=30, poll_s=1.0, sleep=sleep, clock=clock)
+    assert lease.granted and len(asks) == 5  # asked at once, then once a second until the capacity was free
 
     assert ledger.request("running", 8, priority=0).granted
     asks.clear()
-    lease = wait_in_worker(lambda: ledger.request("blocked", 8, priority=20), wait_s=5, poll_s=1.0,
+    blocked = ledger.request("blocked", 8, priority=20)
+    lease = wait_in_worker(lambda: ledger.request("blocked", 8, priority=20), blocked, wait_s=5, poll_s=1.0,
                            sleep=lambda s: setattr(clock, "now", clock.now + s), clock=clock)  # fmt: skip
     assert lease is not None and not lease.granted  # gave up after 5 s: the task defers now
-    assert wait_in_worker(lambda: None, wait_s=5, poll_s=1.0, sleep=lambda s: None, clock=clock) is None
+    assert wait_in_worker(lambda: None, blocked, wait_s=5, poll_s=1.0, sleep=lambda s: None, clock=clock) is None
 
 
 def test_the_lease_trigger_fires_once_the_capacity_is_free(store, history_url, monkeypatch):

@@ -70,18 +70,16 @@ def advisory(log, what: str, call) -> Any:
         return None
 
 
-def wait_in_worker(ask, wait_s: float, poll_s: float, sleep=time.sleep, clock=time.monotonic):
-    """Ask again every ``poll_s`` for up to ``wait_s``; the last answer (or None when the ledger
-    cannot be reached). Used before deferring: Airflow 3.3 fails a deferred task when the trigger fires
-    and the task resumes before the scheduler has processed the worker's exit on deferral, which
-    takes seconds on a busy scheduler (apache/airflow#71580, #72716)."""
+def wait_in_worker(ask, lease, wait_s: float, poll_s: float, sleep=time.sleep, clock=time.monotonic):
+    """Ask again every ``poll_s`` for up to ``wait_s`` while ``lease`` (the first answer) is not
+    granted; the last answer (None when the ledger cannot be reached). Used before deferring:
+    Airflow 3.3 fails a deferred task when the trigger fires and the task resumes before the
+    scheduler has processed the worker's exit on deferral, which takes seconds on a busy scheduler
+    (apache/airflow#71580, #72716)."""
     deadline = clock() + wait_s
-    lease = None
-    while clock() < deadline:
+    while lease is not None and not lease.granted and clock() < deadline:
         sleep(min(poll_s, max(0.0, deadline - clock())))
         lease = ask()
-        if lease is None or lease.granted:
-            return lease
     return lease
 
 
@@ -307,7 +305,7 @@ class AgoraTaskMixin:
         lease = ask()
         if lease is not None and not lease.granted and settings.lease_wait_in_worker_s > 0:
             self.log.info("agora: waiting for %g vCPUs", assignment["vcpus"])  # type: ignore[attr-defined]
-            lease = wait_in_worker(ask, settings.lease_wait_in_worker_s, min(1.0, settings.lease_poll_s))
+            lease = wait_in_worker(ask, lease, settings.lease_wait_in_worker_s, min(1.0, settings.lease_poll_s))
         if lease is None:
             self.log.warning("agora: running without a lease")  # type: ignore[attr-defined]
             return
