@@ -242,8 +242,7 @@ def _choose(
                 per_vcpu = s.candidate.node.memory_gib / s.candidate.node.vcpus
                 return min(abs(math.log(per_vcpu * n.vcpus / n.memory_gib)) for n in tried)
 
-            novel = max(memory_novelty(s) for s in other_types)
-            pick = cheapest([s for s in other_types if memory_novelty(s) >= novel - 1e-9])
+            pick = min(other_types, key=lambda s: (-round(memory_novelty(s), 9), s.cost_usd, s.estimate.runtime_s))
             return pick, "explore: the untried instance type most different in memory per vCPU"
         if fresh and not identified:
             best = cheapest(met).candidate

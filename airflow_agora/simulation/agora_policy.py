@@ -46,11 +46,11 @@ GOALS = ("cost", "makespan", "balanced")
 REFINED_TASKS = 20  # the costliest tasks a cost plan tries one size smaller
 ARRIVAL_WINDOW = 50  # recent arrivals that estimate the arrival rate
 PLANNER_MIN_TASKS = 3  # DAGs this large are also planned by the CP-SAT planner
-# the planner's time grid and its work limit per DAG (CP-SAT's deterministic seconds, so a
-# simulation repeats itself exactly however busy the machine is)
 # the planner counts cost in $0.0001 units and a trace task costs fractions of a cent, so the
 # dollars it sees (costs, budgets, the price of time) are scaled up by this much
 PLANNER_USD_SCALE = 10_000.0
+# the planner's time grid and its work limit per DAG (CP-SAT's deterministic seconds, so a
+# simulation repeats itself exactly however busy the machine is)
 PLANNER_OPTIONS = PlannerOptions(
     time_limit_s=0.02, deterministic=True, time_unit_s=0.1, lexicographic=False, fallback_solve=False
 )
@@ -229,7 +229,7 @@ class AgoraPlanning:
             task, modes = new.tasks[t], []
             for v in new.options[t]:
                 runtime_s = runtime_at(task, v, self.model)
-                modes.append(Mode.of(runtime_s, v, PLANNER_USD_SCALE * v * runtime_s * self.usd_per_vcpu_hour / 3600))
+                modes.append(Mode.of(runtime_s, v, PLANNER_USD_SCALE * self._usd(v * runtime_s)))
             specs.append(TaskSpec(t, tuple(modes)))
         workflow = Workflow(dag.dag_id, tuple(specs), dag.edges, goals)
         problem = PlanningProblem((workflow,), {VCPUS: self.capacity_vcpus}, reservations=reservations)
@@ -271,8 +271,7 @@ class AgoraPlanning:
                 return Goals(Objective.MAKESPAN, deadline_s=window_s, budget_usd=planner_budget)
             usd_per_hour = PLANNER_USD_SCALE * 3600 * usd_per_vcpu_s / delay_per_vcpu_s
             return Goals(Objective.BALANCED, deadline_s=window_s, budget_usd=planner_budget, usd_per_hour=usd_per_hour)
-        scale_t = deadline or max(c.completion_s for c in candidates) or 1.0
-        scale_c = budget or max(c.cost_usd for c in candidates) or 1.0
+        scale_t, scale_c = _balanced_scales(deadline, budget, candidates)
         usd_per_s = (1 / scale_t) / (delay_per_vcpu_s / (usd_per_vcpu_s * scale_t) + 1 / scale_c)
         return Goals(Objective.BALANCED, deadline_s=window_s, usd_per_hour=PLANNER_USD_SCALE * 3600 * usd_per_s)
 
@@ -315,7 +314,10 @@ class AgoraPlanning:
             ends[t] = starts[t] + runtimes[t]
         vcpu_s = sum(sizes[t] * runtimes[t] for t in tasks)
         completion_s = max(ends.values()) - (now_s if arrival_s is None else arrival_s)
-        return _Candidate(sizes, starts, runtimes, completion_s, vcpu_s * self.usd_per_vcpu_hour / 3600, vcpu_s)
+        return _Candidate(sizes, starts, runtimes, completion_s, self._usd(vcpu_s), vcpu_s)
+
+    def _usd(self, vcpu_s: float) -> float:
+        return vcpu_s * self.usd_per_vcpu_hour / 3600
 
     def _delay_per_vcpu_s(self, now_s: float) -> float:
         """Seconds of waiting, summed over the DAGs still to come, that one vCPU-second planned now
@@ -343,8 +345,7 @@ class AgoraPlanning:
             if on_time:
                 return min(on_time, key=lambda c: (c.cost_usd, c.completion_s))
             return min(within, key=lambda c: (c.completion_s, c.cost_usd))
-        scale_t = deadline or max(c.completion_s for c in candidates) or 1.0
-        scale_c = budget or max(c.cost_usd for c in candidates) or 1.0
+        scale_t, scale_c = _balanced_scales(deadline, budget, candidates)
         return min(candidates, key=lambda c: shared_completion_s(c) / scale_t + c.cost_usd / scale_c)
 
     def _refine(self, tasks, order, options, chosen: _Candidate, now_s: float, deadline: float) -> _Candidate:
@@ -358,6 +359,14 @@ class AgoraPlanning:
             if trial.completion_s <= deadline + 1e-6 and trial.cost_usd < best.cost_usd:
                 best = trial
         return best
+
+
+def _balanced_scales(deadline: float | None, budget: float | None, candidates: list[_Candidate]) -> tuple[float, float]:
+    """The completion and cost the balanced goal divides by: the DAG's deadline and budget (its
+    default completion and cost), else the largest among the candidates."""
+    scale_t = deadline or max(c.completion_s for c in candidates) or 1.0
+    scale_c = budget or max(c.cost_usd for c in candidates) or 1.0
+    return scale_t, scale_c
 
 
 def _book(profile: UsageProfile, plan: _Candidate, *, after_s: float = -math.inf, sign: float = 1.0) -> None:
