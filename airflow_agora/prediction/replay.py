@@ -33,6 +33,21 @@ class _Group:
     start_ms: int
     observed_ms: int
     stages: list[_Stage]
+    _shape: tuple | None = None
+
+    def shape(self) -> tuple[list[list[int]], list[int], list[tuple[float, int]], int]:
+        """What every replay of this group needs and no replay changes, built once: each stage's
+        children, its parent count, the stages ready at the start and the group's task count."""
+        if self._shape is None:
+            children: list[list[int]] = [[] for _ in self.stages]
+            for j, stage in enumerate(self.stages):
+                for p in stage.parents:
+                    children[p].append(j)
+            counts = [len(stage.parents) for stage in self.stages]
+            roots = [(float(stage.release_ms), j) for j, stage in enumerate(self.stages) if counts[j] == 0]
+            heapq.heapify(roots)
+            self._shape = (children, counts, roots, sum(len(stage.tasks) for stage in self.stages))
+        return self._shape
 
 
 @dataclass(frozen=True)
@@ -148,26 +163,29 @@ class ReplayModel:
 def _simulate(group: _Group, slots: int, durations) -> float:
     stages = group.stages
     n = len(stages)
+    children, counts, roots, task_count = group.shape()
     done_at = [0.0] * n
-    waiting = [len(s.parents) for s in stages]
-    children: list[list[int]] = [[] for _ in range(n)]
-    for j, s in enumerate(stages):
-        for p in s.parents:
-            children[p].append(j)
-    ready = [(float(s.release_ms), j) for j, s in enumerate(stages) if waiting[j] == 0]
-    heapq.heapify(ready)
-    free = [0.0] * slots  # when each slot is next free
+    waiting = list(counts)
+    ready = list(roots)
+    free = [0.0] * max(1, min(slots, task_count))  # when each slot is next free (no more than tasks can use)
+    # with a slot per task, some slot is always free when a stage is ready: its tasks all start then
+    wide = slots >= task_count
     end = 0.0
     scheduled = 0
     while ready:
         at, j = heapq.heappop(ready)
         finish = at
-        for i in stages[j].tasks:
-            slot_free = heapq.heappop(free)
-            start = max(at, slot_free)
-            stop = start + durations[i]
-            heapq.heappush(free, stop)
-            finish = max(finish, stop)
+        if wide:
+            for i in stages[j].tasks:
+                if at + durations[i] > finish:
+                    finish = at + durations[i]
+        else:
+            for i in stages[j].tasks:  # the hot loop of every prediction: one heap operation per task
+                slot_free = free[0]
+                stop = (at if at > slot_free else slot_free) + durations[i]
+                heapq.heapreplace(free, stop)
+                if stop > finish:
+                    finish = stop
         done_at[j] = finish
         end = max(end, finish)
         scheduled += 1
