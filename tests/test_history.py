@@ -49,6 +49,24 @@ def test_unmigrated_database_says_to_migrate_and_migrate_is_idempotent(history_u
     assert all(n.startswith("agora_") for n in names)
 
 
+def test_revisions_read_without_alembic_agree_with_alembic(history_url):
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from airflow_agora.history.schema import _config, current_revision, known_revisions
+
+    script = ScriptDirectory.from_config(_config())
+    assert known_revisions() == [s.revision for s in reversed(list(script.walk_revisions()))]
+    assert head_revision() == script.get_current_head()
+    engine = make_engine(history_url)
+    migrate(engine, known_revisions()[-2])
+    with engine.connect() as conn:
+        alembic_view = MigrationContext.configure(conn, opts={"version_table": "agora_alembic_version"})
+        assert current_revision(engine) == alembic_view.get_current_revision() == known_revisions()[-2]
+    with pytest.raises(HistorySchemaError, match="agora db migrate"):
+        HistoryStore.open(history_url)
+
+
 def test_a_newer_schema_is_refused_with_the_fix(history_url):
     engine = make_engine(history_url)
     migrate(engine)

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, column, inspect, select, table
 
 from airflow_agora.history.engine import shown_url, translated_errors
 from airflow_agora.history.errors import HistorySchemaError
@@ -18,25 +14,39 @@ from airflow_agora.history.tables import VERSION_TABLE
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _config(connection=None) -> Config:
+def _config(connection=None):
+    from alembic.config import Config  # Alembic only for migrating: opening a store stays cheap
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
 
 
+def known_revisions() -> list[str]:
+    """Every migration's revision, oldest first. Each file is named after its revision and revises the
+    one before (``0005_task_timing.py`` is ``0005``), so no Alembic import is needed to check a
+    schema: every task process that opens the store is spared it (``tests/test_history.py`` checks
+    the naming against Alembic's own view)."""
+    return sorted(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    return known_revisions()[-1]
 
 
 def current_revision(engine: Engine) -> str | None:
     with translated_errors(engine), engine.connect() as connection:
-        return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        return connection.execute(select(column("version_num")).select_from(table(VERSION_TABLE))).scalar()
 
 
 def migrate(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Upgrade to ``revision`` in one transaction; returns (revision before, revision after). Safe to
     run repeatedly."""
+    from alembic import command
+
     before = current_revision(engine)
     with translated_errors(engine), engine.begin() as connection:
         command.upgrade(_config(connection), revision)
@@ -49,8 +59,7 @@ def check_schema(engine: Engine) -> None:
     if current is None:
         raise HistorySchemaError("the agora tables do not exist yet", fix="run `agora db migrate`", url=where)
     if current != head:
-        known = {s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions()}
-        if current in known:
+        if current in known_revisions():
             raise HistorySchemaError(
                 f"the schema is at revision {current}; this version of airflow-agora needs {head}",
                 fix="run `agora db migrate`",
