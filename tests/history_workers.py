@@ -32,7 +32,7 @@ def churn_leases(url: str, worker: int, cycles: int, capacity: float, seed: int)
         vcpus = float(rng.choice([1, 2, 4, 8, 16]))
         priority = time.time() + rng.uniform(-5, 5)
         while not ledger.request(owner, vcpus, priority).granted:
-            time.sleep(0.005)
+            time.sleep(0.05)
         start = time.time()
         time.sleep(rng.uniform(0, 0.01))
         end = time.time()
