@@ -155,3 +155,16 @@ def test_overlapping_jobs_form_one_group_and_driver_time_is_never_negative():
 def test_truncated_log_ends_at_its_last_work_with_a_warning():
     p = _run([[(1, [], [100, 100])]], end=False).build()
     assert p.end_ms == 1_200 and any("no ApplicationEnd" in w for w in p.warnings)
+
+
+def test_stage_replay_by_hand_with_a_slot_per_task_and_with_too_few_slots():
+    from airflow_agora.prediction.replay import _Group, _simulate, _Stage
+
+    # stage 0 (tasks of 4 and 2 ms) and stage 1 (3 ms, released at 1 ms) feed stage 2 (5 and 5 ms)
+    durations = [4.0, 2.0, 3.0, 5.0, 5.0]
+    group = _Group(0, 0, [_Stage((0, 0), 0, [], [0, 1]), _Stage((1, 0), 1, [], [2]), _Stage((2, 0), 0, [0, 1], [3, 4])])
+    assert _simulate(group, 5, durations) == 4.0 + 5.0  # every task starts when its stage is ready
+    assert _simulate(group, 100, durations) == 9.0
+    # two slots: tasks 0 and 1 at 0; task 2 waits for the slot free at 2, ends at 5; stage 2 at 5 and 5
+    assert _simulate(group, 2, durations) == 5.0 + 5.0
+    assert _simulate(group, 1, durations) == sum(durations)

@@ -15,7 +15,7 @@ enough to call for every candidate configuration with task durations scaled for 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from airflow_agora.prediction.profile import ApplicationProfile, peak_concurrency
 
@@ -33,7 +33,7 @@ class _Group:
     start_ms: int
     observed_ms: int
     stages: list[_Stage]
-    _shape: tuple | None = None
+    _shape: tuple | None = field(default=None, repr=False, compare=False)
 
     def shape(self) -> tuple[list[list[int]], list[int], list[tuple[float, int]], int]:
         """What every replay of this group needs and no replay changes, built once: each stage's
@@ -176,9 +176,10 @@ def _simulate(group: _Group, slots: int, durations) -> float:
         at, j = heapq.heappop(ready)
         finish = at
         if wide:
+            begin = at if at > 0.0 else 0.0  # as the heap below: no slot is free before time 0
             for i in stages[j].tasks:
-                if at + durations[i] > finish:
-                    finish = at + durations[i]
+                if begin + durations[i] > finish:
+                    finish = begin + durations[i]
         else:
             for i in stages[j].tasks:  # the hot loop of every prediction: one heap operation per task
                 slot_free = free[0]
