@@ -235,7 +235,8 @@ def _choose(
         if fresh and not met:
             return cheapest(fresh), "explore: nothing has met the SLA yet"
         tried = [s.candidate.node for s in scored if s.candidate.key in seen]
-        other_types = [s for s in fresh if s.candidate.node.name not in {node.name for node in tried}]
+        tried_names = {node.name for node in tried}
+        other_types = [s for s in fresh if s.candidate.node.name not in tried_names]
         if identified and other_types:
             # the model knows each type's CPU speed but not how the job uses memory: learn most there
             def memory_novelty(s: Scored) -> float:

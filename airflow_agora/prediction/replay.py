@@ -15,7 +15,8 @@ enough to call for every candidate configuration with task durations scaled for 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from airflow_agora.prediction.profile import ApplicationProfile, peak_concurrency
 
@@ -33,21 +34,19 @@ class _Group:
     start_ms: int
     observed_ms: int
     stages: list[_Stage]
-    _shape: tuple | None = field(default=None, repr=False, compare=False)
 
+    @cached_property
     def shape(self) -> tuple[list[list[int]], list[int], list[tuple[float, int]], int]:
         """What every replay of this group needs and no replay changes, built once: each stage's
         children, its parent count, the stages ready at the start and the group's task count."""
-        if self._shape is None:
-            children: list[list[int]] = [[] for _ in self.stages]
-            for j, stage in enumerate(self.stages):
-                for p in stage.parents:
-                    children[p].append(j)
-            counts = [len(stage.parents) for stage in self.stages]
-            roots = [(float(stage.release_ms), j) for j, stage in enumerate(self.stages) if counts[j] == 0]
-            heapq.heapify(roots)
-            self._shape = (children, counts, roots, sum(len(stage.tasks) for stage in self.stages))
-        return self._shape
+        children: list[list[int]] = [[] for _ in self.stages]
+        for j, stage in enumerate(self.stages):
+            for p in stage.parents:
+                children[p].append(j)
+        counts = [len(stage.parents) for stage in self.stages]
+        roots = [(float(stage.release_ms), j) for j, stage in enumerate(self.stages) if counts[j] == 0]
+        heapq.heapify(roots)
+        return children, counts, roots, sum(len(stage.tasks) for stage in self.stages)
 
 
 @dataclass(frozen=True)
@@ -163,13 +162,13 @@ class ReplayModel:
 def _simulate(group: _Group, slots: int, durations) -> float:
     stages = group.stages
     n = len(stages)
-    children, counts, roots, task_count = group.shape()
+    children, counts, roots, task_count = group.shape
     done_at = [0.0] * n
     waiting = list(counts)
     ready = list(roots)
-    free = [0.0] * max(1, min(slots, task_count))  # when each slot is next free (no more than tasks can use)
     # with a slot per task, some slot is always free when a stage is ready: its tasks all start then
     wide = slots >= task_count
+    free = [] if wide else [0.0] * slots  # when each slot is next free
     end = 0.0
     scheduled = 0
     while ready:
