@@ -21,7 +21,7 @@ from airflow_agora.history.engine import make_engine
 from airflow_agora.history.schema import migrate
 from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.prediction.cost import CostRates, run_cost
-from airflow_agora.prediction.grid_bench import GridRow
+from airflow_agora.prediction.grid_bench import GridRow, node_spec
 from airflow_agora.prediction.runtime_prior import NodeSpec
 
 CATALOGUE = Catalogue.packaged()
@@ -192,3 +192,21 @@ def test_learning_tries_the_instance_type_most_different_in_memory_and_finds_a_m
     assert outcome["sla_s"] == 170.0 and outcome["configs"][0] == "6xc4.2xlarge"
     assert any(c.endswith("r4.2xlarge") for c in outcome["configs"][1:4])  # explored while learning
     assert outcome["regret_pct"] <= 10.0, outcome  # the cheapest SLA-meeting run is within 10% of the oracle
+
+
+@pytest.mark.parametrize("sla_s", [694.54, 650.0])
+def test_learning_does_not_repeat_its_fastest_run_when_an_untried_type_might_do_better(sla_s):
+    # the CherryPick "spark" workload (../shared/data/grids/cherrypick.csv): 14 c4.2xlarge nodes just
+    # meet (or, for the lower SLA, miss) the SLA and no other size of that type is predicted to; 16
+    # m4.xlarge nodes (476 s) would meet it at 40% of the cost, which only a run on m4 can show
+    c4, m4 = node_spec("c4.2xlarge", CATALOGUE), node_spec("m4.xlarge", CATALOGUE)
+    candidates = [Candidate(c4, n, n * 0.398) for n in (2, 4, 6, 8, 14)]
+    candidates += [Candidate(m4, n, n * 0.2) for n in (4, 8, 12, 16, 20, 28)]
+    runs = [
+        RunRecord("spark", "r0", ClusterConfig("c4.2xlarge", 6), runtime_s=2205.0),
+        RunRecord("spark", "r1", ClusterConfig("c4.2xlarge", 14), runtime_s=694.54),
+    ]
+    decision = propose(runs, candidates, SetPoint(sla_s=sla_s))
+    assert decision.phase == Phase.LEARNING
+    assert decision.config.instance_type == "m4.xlarge", decision
+    assert "explore" in decision.reason and "might" in decision.reason

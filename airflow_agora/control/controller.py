@@ -14,7 +14,9 @@ One pure function, :func:`propose`, called after every recorded run. It
 4. chooses among the candidates within a bounded step of the current cluster (capacity at most
    ``max_step`` times larger or smaller) and never one predicted to miss the SLA when one predicted
    to meet it exists. While *learning* (fewer than ``learning_runs`` successful runs in the regime) it
-   explores: the cheapest configuration not yet run whose mid estimate meets the SLA. Afterwards it
+   explores: the cheapest configuration not yet run whose mid estimate meets the SLA, else an instance
+   type not yet run whose low estimate might meet it for less (types differ in ways the catalogue
+   cannot tell, such as how the job uses memory). Afterwards it
    exploits: the cheapest whose high estimate (or, when none, mid) meets the SLA, with every run
    configuration at its observed runtime.
 
@@ -221,7 +223,14 @@ def _choose(
     if sla is None:
         return cheapest(near), "cheapest predicted"
     meeting = [s for s in near if s.estimate.runtime_s <= sla] or [s for s in scored if s.estimate.runtime_s <= sla]
+    tried = [s.candidate.node for s in scored if s.candidate.key in seen]
     if not meeting:
+        # running the fastest again teaches nothing when it has run: try where the job might be faster
+        hopeful = [s for s in scored if s.candidate.key not in seen and s.estimate.runtime_low_s <= sla]
+        if hopeful:
+            return _most_novel(hopeful, tried), (
+                f"explore: nothing is predicted to meet the {sla:g} s SLA; this untried configuration might"
+            )
         return fastest(scored), f"no configuration is predicted to meet the {sla:g} s SLA: the fastest"
     if phase != Phase.OPTIMIZING:
         fresh = [s for s in meeting if s.candidate.key not in seen]
@@ -234,17 +243,19 @@ def _choose(
             return cheapest(cheaper), "explore: cheapest untried configuration predicted to meet the SLA"
         if fresh and not met:
             return cheapest(fresh), "explore: nothing has met the SLA yet"
-        tried = [s.candidate.node for s in scored if s.candidate.key in seen]
         tried_names = {node.name for node in tried}
         other_types = [s for s in fresh if s.candidate.node.name not in tried_names]
         if identified and other_types:
-            # the model knows each type's CPU speed but not how the job uses memory: learn most there
-            def memory_novelty(s: Scored) -> float:
-                per_vcpu = s.candidate.node.memory_gib / s.candidate.node.vcpus
-                return min(abs(math.log(per_vcpu * n.vcpus / n.memory_gib)) for n in tried)
-
-            pick = min(other_types, key=lambda s: (-round(memory_novelty(s), 9), s.cost_usd, s.estimate.runtime_s))
-            return pick, "explore: the untried instance type most different in memory per vCPU"
+            return _most_novel(other_types, tried), "explore: the untried type most different in memory per vCPU"
+        hopeful = [
+            s
+            for s in scored
+            if s.candidate.node.name not in tried_names
+            and s.estimate.runtime_low_s <= sla
+            and s.candidate.cost_usd(s.estimate.runtime_low_s) < incumbent
+        ]
+        if hopeful:
+            return _most_novel(hopeful, tried), "explore: an untried configuration that might meet the SLA for less"
         if fresh and not identified:
             best = cheapest(met).candidate
             same_type = [s for s in fresh if s.candidate.node.name == best.node.name] or fresh
@@ -255,6 +266,18 @@ def _choose(
     safe = [s for s in meeting if s.estimate.runtime_high_s <= sla]
     note = "" if safe else " (its high estimate exceeds the SLA)"
     return cheapest(safe or meeting), f"cheapest predicted to meet the SLA{note}"
+
+
+def _most_novel(options: list[Scored], tried: list[NodeSpec]) -> Scored:
+    """Of ``options``, the cheapest on the instance type most different in memory per vCPU from the types
+    run so far. The model knows each type's CPU speed but not how the job uses memory, so a run there
+    teaches it most."""
+
+    def memory_novelty(s: Scored) -> float:
+        per_vcpu = s.candidate.node.memory_gib / s.candidate.node.vcpus
+        return min((abs(math.log(per_vcpu * n.vcpus / n.memory_gib)) for n in tried), default=0.0)
+
+    return min(options, key=lambda s: (-round(memory_novelty(s), 9), s.cost_usd, s.estimate.runtime_s))
 
 
 def current_regime(runs: list[RunRecord], options: ControllerOptions) -> tuple[list[RunRecord], str | None, int | None]:
