@@ -16,6 +16,7 @@ import fnmatch
 import json
 import statistics
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -119,8 +120,12 @@ class Catalogue:
         """Baseline bandwidth; when unknown, the catalogue's median bandwidth per vCPU times its vCPUs."""
         if instance.network_gbps:
             return instance.network_gbps
-        per_vcpu = statistics.median(t.network_gbps / t.vcpus for t in self.instances.values() if t.network_gbps)
-        return per_vcpu * instance.vcpus
+        return self._median_network_gbps_per_vcpu * instance.vcpus
+
+    @cached_property
+    def _median_network_gbps_per_vcpu(self) -> float:
+        # once per catalogue: a recommendation search asks for thousands of bandwidths
+        return statistics.median(t.network_gbps / t.vcpus for t in self.instances.values() if t.network_gbps)
 
 
 def _instance(name: str, row: dict, where: str) -> InstanceType:
