@@ -6,6 +6,7 @@ the same cost model the product uses. Each story drives record → propose → r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ import pytest
 from airflow_agora.control.closed_loop_bench import run_closed_loop
 from airflow_agora.control.controller import Candidate, propose
 from airflow_agora.control.loop import candidates_for, record_and_propose
+from airflow_agora.control.run_model import FittedRunModel
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.project import AllowedConfigs, FailureReason, Phase, Project, RunRecord, RunStatus, SetPoint
 from airflow_agora.history import HistoryStore
@@ -22,7 +24,7 @@ from airflow_agora.history.schema import migrate
 from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.prediction.cost import CostRates, run_cost
 from airflow_agora.prediction.grid_bench import GridRow, node_spec
-from airflow_agora.prediction.runtime_prior import NodeSpec
+from airflow_agora.prediction.runtime_prior import NodeSpec, Observation
 
 CATALOGUE = Catalogue.packaged()
 RATES = CostRates()
@@ -210,3 +212,16 @@ def test_learning_does_not_repeat_its_fastest_run_when_an_untried_type_might_do_
     assert decision.phase == Phase.LEARNING
     assert decision.config.instance_type == "m4.xlarge", decision
     assert "explore" in decision.reason and "might" in decision.reason
+
+
+def test_an_untried_size_takes_its_familys_base_runtime_and_another_family_the_mean():
+    # CherryPick's kmeans: c4 nodes (1.9 GiB per vCPU) run it far slower than r3 nodes (7.6 GiB);
+    # c4.xlarge, never run, should be expected to behave like c4.2xlarge, not like the mean of both
+    c4_2x, r3 = node_spec("c4.2xlarge", CATALOGUE), node_spec("r3.xlarge", CATALOGUE)
+    c4_x, m4 = node_spec("c4.xlarge", CATALOGUE), node_spec("m4.xlarge", CATALOGUE)
+    model = FittedRunModel().fit([Observation(r3, 16, 566.0), Observation(c4_2x, 6, 2423.0)])
+    c4_base = math.exp(model.log_base["c4.2xlarge"])
+    assert model.predict(c4_x, 12).runtime_s == pytest.approx(c4_base * model._shape(model.sigma, c4_x, 12))
+    assert model.predict(c4_x, 12).runtime_s > 2000  # what c4.2xlarge showed, not the mean with r3
+    mean_base = math.exp((model.log_base["c4.2xlarge"] + model.log_base["r3.xlarge"]) / 2)
+    assert model.predict(m4, 10).runtime_s == pytest.approx(mean_base * model._shape(model.sigma, m4, 10))

@@ -10,7 +10,8 @@ instance types:
 shrink with capacity. Each σ on a grid gives every run an implied ``B``; σ is chosen to make the runs
 of each type agree (least squares in log space), falling back to the prior 0.1 when they cannot
 tell (a single worker count per type). Types never run use the geometric mean of the observed
-``B`` (the catalogue's CPU speed is already in ``P``) and a wider band. The *high* estimate adds
+``B`` of their family's other sizes, else of all types (the catalogue's CPU speed is already in
+``P``), and a wider band. The *high* estimate adds
 the spread of the fit plus ``min_margin``, or the prior's σ band when σ is not identified.
 """
 
@@ -61,12 +62,18 @@ class FittedRunModel:
         self.observed = {(o.node.name, o.nodes): o.runtime_s for o in observations}
         return self
 
+    def _untried_log_base(self, node: NodeSpec) -> float:
+        """An untried type's base: that of the tried types of its family in other sizes (same CPU and
+        memory per vCPU, so the job should use them alike), else the mean of every tried type."""
+        family = [b for name, b in self.log_base.items() if _family(name) == _family(node.name)]
+        return float(np.mean(family or list(self.log_base.values())))
+
     def _shape(self, sigma: float, node: NodeSpec, nodes: int) -> float:
         return sigma + (1 - sigma) * self.ref_capacity / node.capacity(nodes)
 
     def predict(self, node: NodeSpec, nodes: int) -> PriorEstimate:
         known = node.name in self.log_base
-        log_base = self.log_base[node.name] if known else float(np.mean(list(self.log_base.values())))
+        log_base = self.log_base[node.name] if known else self._untried_log_base(node)
         mid = math.exp(log_base) * self._shape(self.sigma, node, nodes)
         if (node.name, nodes) in self.observed:
             mid = self.observed[(node.name, nodes)]  # what was seen beats what is fitted
@@ -84,3 +91,8 @@ class FittedRunModel:
             if node.memory_gib / node.vcpus < 0.99 * ref.memory_gib / ref.vcpus:
                 high *= self.memory_drop_factor
         return PriorEstimate(low, mid, max(mid, high))
+
+
+def _family(instance_type: str) -> str:
+    """``m5`` of ``m5.2xlarge``."""
+    return instance_type.split(".", 1)[0]
