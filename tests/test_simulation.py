@@ -333,3 +333,24 @@ def test_agora_simulate_compares_every_policy(tmp_path, capsys):
     assert main([*single, "--out", str(tmp_path / "one")]) == 0
     assert "policy=agora-makespan" in capsys.readouterr().out
     assert (tmp_path / "one" / "report.html").read_text().count("<svg") == 2  # the CDF and its Gantt
+
+
+def test_a_dag_due_sooner_with_slack_also_gives_way():
+    # d2 arrives at 2 to a cluster the cost goal has booked for d0 and d1 (due sooner than d2 and
+    # both frugal): only when they may move too, within their own deadlines, is every DAG on time
+    model = ScalingModel(0.0, 0.22)
+    dags = [
+        TraceDag("d0", 0, (TraceTask("t0", 8, 10), TraceTask("t1", 8, 10, ("t0",)))),
+        TraceDag("d1", 0, (TraceTask("t0", 8, 20), TraceTask("t1", 4, 4, ("t0",)))),
+        TraceDag("d2", 2, (TraceTask("t0", 4, 20),)),
+    ]
+    default = simulate(dags, RecordedSize(model, 16), capacity_vcpus=16)
+    policy = AgoraPlanning(model, 16, "cost", default.completion_s, default.cost_usd)
+    result = simulate(dags, policy, capacity_vcpus=16, keep_runs=True)
+    _check_schedule(dags, result.runs, 16)
+    assert all(result.completion_s[d] <= default.completion_s[d] + 1e-6 for d in default.completion_s), (
+        result.completion_s,
+        default.completion_s,
+    )
+    assert sum(result.cost_usd.values()) < sum(default.cost_usd.values())
+    assert max(policy.profile.used) <= 16
