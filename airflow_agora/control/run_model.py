@@ -11,8 +11,8 @@ shrink with capacity. Each σ on a grid gives every run an implied ``B``; σ is 
 of each type agree (least squares in log space), falling back to the prior 0.1 when they cannot
 tell (a single worker count per type). Types never run use the geometric mean of the observed
 ``B`` of their family's other sizes, else of all types (the catalogue's CPU speed is already in
-``P``), and a wider band. The *high* estimate adds
-the spread of the fit plus ``min_margin``, or the prior's σ band when σ is not identified.
+``P``), and a wider band. The *high* estimate adds the spread of the fit plus ``min_margin``, or the
+prior's σ band when σ is not identified.
 """
 
 from __future__ import annotations
