@@ -65,7 +65,7 @@ class FittedRunModel:
     def _untried_log_base(self, node: NodeSpec) -> float:
         """An untried type's base: that of the tried types of its family in other sizes (same CPU and
         memory per vCPU, so the job should use them alike), else the mean of every tried type."""
-        family = [b for name, b in self.log_base.items() if _family(name) == _family(node.name)]
+        family = [b for name, b in self.log_base.items() if self.types[name].family == node.family]
         return float(np.mean(family or list(self.log_base.values())))
 
     def _shape(self, sigma: float, node: NodeSpec, nodes: int) -> float:
@@ -91,8 +91,3 @@ class FittedRunModel:
             if node.memory_gib / node.vcpus < 0.99 * ref.memory_gib / ref.vcpus:
                 high *= self.memory_drop_factor
         return PriorEstimate(low, mid, max(mid, high))
-
-
-def _family(instance_type: str) -> str:
-    """``m5`` of ``m5.2xlarge``."""
-    return instance_type.split(".", 1)[0]

@@ -25,6 +25,11 @@ from airflow_agora.domain.errors import InvalidInputError
 _NUMERIC = ("vcpus", "memory_gib", "ondemand_usd_per_hour", "network_gbps", "cpu_speed", "dbu_per_hour")
 
 
+def family_of(instance_type: str) -> str:
+    """``m5`` of ``m5.2xlarge``: the types of one family share CPU and memory per vCPU."""
+    return instance_type.split(".", 1)[0]
+
+
 @dataclass(frozen=True)
 class InstanceType:
     """One EC2 instance type. ``cpu_speed`` is per vCPU, m5 = 1.0; ``dbu_per_hour`` is None when the
@@ -40,7 +45,7 @@ class InstanceType:
 
     @property
     def family(self) -> str:
-        return self.name.split(".", 1)[0]
+        return family_of(self.name)
 
     @property
     def memory_gib_per_vcpu(self) -> float:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from airflow_agora.domain.errors import InvalidInputError
-from airflow_agora.prediction.catalogue import InstanceType
+from airflow_agora.prediction.catalogue import InstanceType, family_of
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,10 @@ class NodeSpec:
     @classmethod
     def of(cls, instance: InstanceType) -> NodeSpec:
         return cls(instance.name, instance.vcpus, instance.memory_gib, instance.cpu_speed)
+
+    @property
+    def family(self) -> str:
+        return family_of(self.name)
 
     def capacity(self, nodes: int) -> float:
         return nodes * self.vcpus * self.cpu_speed
