@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run the four-job example DAG through Airflow against a local Databricks sandbox, "
         "as Airflow runs it by default and as Agora plans it",
     )
-    p.add_argument("--runs", type=int, default=5, help="Agora-planned DAG runs after the default one (default 5)")
+    p.add_argument("--runs", type=int, default=7, help="Agora-planned DAG runs after the default one (default 7)")
     p.add_argument(
         "--workdir",
         type=Path,

@@ -164,19 +164,54 @@ def planning_choices(
     every safe candidate within a bounded step of the last good run's cluster.
     Empty when the project has no successful run to calibrate on."""
     options = options or ControllerOptions()
+    fitted = _planning_scores(runs, candidates, options)
+    if fitted is None:
+        return []
+    good, phase, scored = fitted
+    keys = [_key(r.config) for r in good] + [_key(recommended)]
+    last = scored.get(_key(good[-1].config))
+    if phase == Phase.OPTIMIZING and last is not None:
+        keys += [s.candidate.key for s in _near(list(scored.values()), last.candidate, options)]
+    return [scored[k] for k in dict.fromkeys(keys) if k in scored]
+
+
+def hopeful_choices(
+    runs: list[RunRecord], candidates: list[Candidate], options: ControllerOptions | None = None
+) -> list[Scored]:
+    """Once the project is optimizing, the safe configurations it has not run within a bounded step of
+    its last good run, scored at their *low* runtime estimates. A DAG planner offers them when no plan
+    of known sizes meets the DAG's deadline: each task's controller only sees its own job, so only the
+    DAG can tell that one of them must try something faster or a different shape to make the deadline.
+    While learning, the controller's own exploration goes first (the low estimates are still wide)."""
+    options = options or ControllerOptions()
+    fitted = _planning_scores(runs, candidates, options)
+    if fitted is None or fitted[1] != Phase.OPTIMIZING:
+        return []
+    good, _, scored = fitted
+    seen = {_key(r.config) for r in good}
+    last = scored.get(_key(good[-1].config))
+    near = _near(list(scored.values()), last.candidate, options) if last else list(scored.values())
+    out = []
+    for s in near:
+        if s.candidate.key not in seen:
+            low, high = s.estimate.runtime_low_s, s.estimate.runtime_high_s
+            out.append(Scored(s.candidate, PriorEstimate(low, low, high), s.candidate.cost_usd(low)))
+    return out
+
+
+def _planning_scores(
+    runs: list[RunRecord], candidates: list[Candidate], options: ControllerOptions
+) -> tuple[list[RunRecord], Phase, dict[tuple[str, int], Scored]] | None:
+    """The regime's good runs, the phase and every safe candidate scored by the model fitted to them;
+    None without a good run."""
     regime, _, since_drift = current_regime(runs, options) if runs else ([], None, None)
     good = [r for r in regime if r.succeeded]
     if not good:
-        return []
+        return None
     unsafe = unsafe_configs(runs, candidates, runs[-1].input_bytes)
     allowed = [c for c in candidates if c.key not in unsafe]
     model = _fit(good, candidates, expected_next_input(runs), options)
-    scored = {s.candidate.key: s for s in _score(model, allowed)}
-    keys = [_key(r.config) for r in good] + [_key(recommended)]
-    last = scored.get(_key(good[-1].config))
-    if _phase(good, since_drift, options) == Phase.OPTIMIZING and last is not None:
-        keys += [s.candidate.key for s in _near(list(scored.values()), last.candidate, options)]
-    return [scored[k] for k in dict.fromkeys(keys) if k in scored]
+    return good, _phase(good, since_drift, options), {s.candidate.key: s for s in _score(model, allowed)}
 
 
 def _fit(good: list[RunRecord], candidates: list[Candidate], next_input: float | None, options) -> FittedRunModel:

@@ -6,6 +6,12 @@ Each task offers the planner the configurations its project's controller allows 
 recommendation and the sizes it already ran well (before any run, the configuration the user
 wrote); once it is optimizing, every safe size within a bounded step, with runtimes from the model
 calibrated on its own runs.
+When no plan of those meets the DAG's deadline, the tasks that are optimizing also offer the sizes they
+have not run near their last good one, at their low estimates (see
+:func:`~airflow_agora.control.controller.hopeful_choices`). If a plan then might meet the deadline, it
+is the one stored, and its tasks on untried sizes explore them (``exploring`` in the payload): each
+such run turns an estimate into a measurement, so the loop either finds a plan that meets the deadline
+or runs out of hopeful sizes and keeps the fastest known plan.
 A task without history is planned at its written configuration for ``expected_runtime_s``
 (:data:`DEFAULT_RUNTIME_S` unless the task says).
 
@@ -21,11 +27,11 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from airflow_agora.control.controller import ControllerOptions, planning_choices
+from airflow_agora.control.controller import ControllerOptions, Scored, hopeful_choices, planning_choices
 from airflow_agora.control.loop import candidates_for
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.goals import Goals
-from airflow_agora.domain.plan import TaskAssignment
+from airflow_agora.domain.plan import PlanReport, TaskAssignment
 from airflow_agora.domain.problem import PlanningProblem, Reservation
 from airflow_agora.domain.project import AllowedConfigs, Project
 from airflow_agora.domain.workflow import VCPUS, Mode, TaskSpec, Workflow
@@ -36,6 +42,7 @@ from airflow_agora.prediction.cost import CostRates, run_cost
 
 DEFAULT_RUNTIME_S = 600.0
 RESERVATION_LOOKBACK = timedelta(hours=24)
+EXPLORE_SOURCE = "explore: no plan of known sizes meets the deadline; this untried size might"
 
 
 @dataclass(frozen=True)
@@ -82,26 +89,45 @@ def task_modes(
     runs = store.list_runs(project.name, limit=50)
     recommendation = store.latest_recommendation(project.name)
     base = recommendation.config if recommendation else task.written
-    startup_s = rates.startup_s(base.platform)
     if runs:
-        candidates = candidates_for(project, catalogue, rates, seen_types=tuple(r.config.instance_type for r in runs))
-        choices = planning_choices(runs, candidates, base, options)
+        choices = planning_choices(runs, _candidates(project, runs, catalogue, rates), base, options)
         if choices:
-            modes = [
-                _mode(
-                    replace(base, instance_type=s.candidate.node.name, num_workers=s.candidate.nodes),
-                    s.estimate.runtime_s,
-                    startup_s,
-                    catalogue,
-                    rates,
-                )
-                for s in choices
-            ]
-            source = f"{project.phase}: {len(modes)} size(s) from the calibrated model"
-            return modes, source
+            modes = _modes(choices, base, catalogue, rates)
+            return modes, f"{project.phase}: {len(modes)} size(s) from the calibrated model"
     runtime = (recommendation and recommendation.predicted_runtime_s) or task.expected_runtime_s or DEFAULT_RUNTIME_S
     source = "recommendation" if recommendation else "as written, no history"
-    return [_mode(base, runtime, startup_s, catalogue, rates)], source
+    return [_mode(base, runtime, rates.startup_s(base.platform), catalogue, rates)], source
+
+
+def hopeful_modes(
+    store: HistoryStore,
+    project: Project,
+    task: DagTask,
+    catalogue: Catalogue,
+    rates: CostRates,
+    options: ControllerOptions | None = None,
+) -> list[Mode]:
+    """The sizes ``task`` has not run near its last good one, at their low runtime estimates (see
+    :func:`~airflow_agora.control.controller.hopeful_choices`)."""
+    runs = store.list_runs(project.name, limit=50)
+    if not runs:
+        return []
+    recommendation = store.latest_recommendation(project.name)
+    base = recommendation.config if recommendation else task.written
+    return _modes(hopeful_choices(runs, _candidates(project, runs, catalogue, rates), options), base, catalogue, rates)
+
+
+def _candidates(project: Project, runs: list, catalogue: Catalogue, rates: CostRates) -> list:
+    return candidates_for(project, catalogue, rates, seen_types=tuple(r.config.instance_type for r in runs))
+
+
+def _modes(choices: list[Scored], base: ClusterConfig, catalogue: Catalogue, rates: CostRates) -> list[Mode]:
+    startup_s = rates.startup_s(base.platform)
+    return [
+        _mode(replace(base, instance_type=s.candidate.node.name, num_workers=s.candidate.nodes),
+              s.estimate.runtime_s, startup_s, catalogue, rates)
+        for s in choices
+    ]  # fmt: skip
 
 
 def _mode(config: ClusterConfig, runtime_s: float, startup_s: float, catalogue: Catalogue, rates: CostRates) -> Mode:
@@ -156,6 +182,9 @@ def plan_dag_run(
         name=f"{dag_id}/{run_id}",
     )
     report = plan(problem, time_limit_s=time_limit_s)
+    if not report.goal_met and goals.deadline_s is not None:
+        hopeful = {t.task_id: hopeful_modes(store, projects[t.task_id], t, catalogue, rates) for t in tasks}
+        report = _hopeful_plan(problem, hopeful, sources, time_limit_s) or report
     default = default_plan(problem)
     payload = {
         "dag_id": dag_id,
@@ -175,6 +204,7 @@ def plan_dag_run(
             }
             for a in report.plan.assignments
         },
+        "exploring": sorted(t for t, source in sources.items() if source == EXPLORE_SOURCE),
         "edges": [list(e) for e in edges],
         "default": {  # default scheduling of the same tasks, the baseline the plan is shown against
             "makespan_s": default.makespan_s,
@@ -184,6 +214,25 @@ def plan_dag_run(
     }
     store.save_plan(dag_id, run_id, payload)
     return payload
+
+
+def _hopeful_plan(
+    problem: PlanningProblem, hopeful: dict[str, list[Mode]], sources: dict[str, str], time_limit_s: float
+) -> PlanReport | None:
+    """When no plan of known sizes meets the deadline: a plan that might, with the untried sizes in
+    ``hopeful`` at their low estimates beside the known ones (None when even that misses). Tasks planned
+    on an untried size explore it; their ``sources`` say so."""
+    if not any(hopeful.values()):
+        return None
+    workflow = problem.workflows[0]
+    specs = [TaskSpec(s.task_id, [*s.modes, *hopeful[s.task_id]]) for s in workflow.tasks]
+    report = plan(replace(problem, workflows=(replace(workflow, tasks=specs),)), time_limit_s=time_limit_s)
+    if not report.goal_met:
+        return None
+    for a in report.plan.assignments:
+        if a.mode_index >= len(workflow.task(a.task_id).modes):
+            sources[a.task_id] = EXPLORE_SOURCE
+    return report
 
 
 def _placement(a: TaskAssignment) -> dict:

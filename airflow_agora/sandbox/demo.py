@@ -96,7 +96,7 @@ class DagRunResult:
         }
 
 
-def run_demo(*, runs: int = 5, workdir: Path | None = None, say: Callable[[str], None] = print) -> list[DagRunResult]:
+def run_demo(*, runs: int = 7, workdir: Path | None = None, say: Callable[[str], None] = print) -> list[DagRunResult]:
     """Run the demo (see the module docstring); ``say`` receives the report line by line."""
     keep = workdir is not None
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="agora-demo-"))
@@ -204,6 +204,7 @@ def _say_run(result: DagRunResult, store: HistoryStore, say: Callable[[str], Non
         say(
             f"{result.label}: plan {p['status']}, makespan {p['makespan_s']:.0f} s, ${p['cost_usd']:.2f}, "
             f"goal {'met' if p['goal_met'] else 'NOT met'} (gap {p['gap_pct']:.1f}%)"
+            + (f"; untried sizes for {', '.join(p['exploring'])}" if p.get("exploring") else "")
         )
     say(f"  {'task':<20} {'cluster':<16} {'planned':>11} {'ran':>11} {'cost':>7}  next run")
     for t in result.tasks:
