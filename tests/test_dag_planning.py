@@ -16,6 +16,7 @@ from airflow_agora.history.engine import make_engine
 from airflow_agora.history.schema import migrate
 from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.prediction.cost import CostRates
+from airflow_agora.views.pages import plan_page
 
 CATALOGUE = Catalogue.packaged()
 RATES = CostRates(emr_startup_s=0.0)
@@ -57,10 +58,13 @@ def test_the_dag_explores_an_untried_size_when_no_known_one_meets_its_deadline_a
     assert first["goal_met"] and first["exploring"] == ["etl"]
     chosen = first["tasks"]["etl"]
     assert chosen["source"] == EXPLORE_SOURCE and chosen["config"]["num_workers"] == 16
+    assert "untried sizes of etl" in first["explanation"][-1]
+    page = plan_page(first, dag_id="nightly", run_id="r1", base="/agora")
+    assert "if the untried sizes run as hoped" in page
     # the job fits in memory from 16 workers on and runs well under its curve there
     record(store, 16, 450)
     second = plan_run(store, "r2", deadline_s=590)
-    assert second["goal_met"] and second["exploring"] == []
+    assert second["goal_met"] and second["exploring"] == [] and second["explanation"] == []
     assert second["tasks"]["etl"]["config"]["num_workers"] == 16 and second["tasks"]["etl"]["end_s"] == 450
 
 

@@ -186,6 +186,13 @@ def plan_dag_run(
         hopeful = {t.task_id: hopeful_modes(store, projects[t.task_id], t, catalogue, rates) for t in tasks}
         report = _hopeful_plan(problem, hopeful, sources, time_limit_s) or report
     default = default_plan(problem)
+    exploring = sorted(t for t, source in sources.items() if source == EXPLORE_SOURCE)
+    explanation = list(report.explanation)
+    if exploring:
+        explanation.append(
+            f"no plan of the sizes the tasks have run meets the deadline; this one does if the untried sizes of "
+            f"{', '.join(exploring)} run as fast as their low estimates"
+        )
     payload = {
         "dag_id": dag_id,
         "run_id": run_id,
@@ -194,6 +201,8 @@ def plan_dag_run(
         "goals": goals.to_dict(),
         "reservations": len(reservations),
         **{k: v for k, v in report.to_dict().items() if k not in ("tasks", "dags", "stats")},
+        "explanation": explanation,
+        "exploring": exploring,
         "tasks": {
             a.task_id: {
                 "project": projects[a.task_id].name,
@@ -204,7 +213,6 @@ def plan_dag_run(
             }
             for a in report.plan.assignments
         },
-        "exploring": sorted(t for t, source in sources.items() if source == EXPLORE_SOURCE),
         "edges": [list(e) for e in edges],
         "default": {  # default scheduling of the same tasks, the baseline the plan is shown against
             "makespan_s": default.makespan_s,

@@ -204,7 +204,7 @@ def _say_run(result: DagRunResult, store: HistoryStore, say: Callable[[str], Non
         say(
             f"{result.label}: plan {p['status']}, makespan {p['makespan_s']:.0f} s, ${p['cost_usd']:.2f}, "
             f"goal {'met' if p['goal_met'] else 'NOT met'} (gap {p['gap_pct']:.1f}%)"
-            + (f"; untried sizes for {', '.join(p['exploring'])}" if p.get("exploring") else "")
+            + (f" if the untried sizes of {', '.join(p['exploring'])} run as hoped" if p.get("exploring") else "")
         )
     say(f"  {'task':<20} {'cluster':<16} {'planned':>11} {'ran':>11} {'cost':>7}  next run")
     for t in result.tasks:

@@ -289,6 +289,14 @@ def prediction_page(project: Project, prediction: dict | None, *, base: str) -> 
     return layout(title, body, base)
 
 
+def goal_met(payload: dict) -> str:
+    """Whether a plan meets its DAG's goal; a plan that explores untried sizes meets it only if they run
+    as fast as hoped."""
+    if not payload.get("goal_met"):
+        return "no"
+    return "if the untried sizes run as hoped" if payload.get("exploring") else "yes"
+
+
 def plans_page(plans: Sequence[dict], *, base: str, dag_id: str | None = None) -> str:
     """Recent plans (of one DAG when ``dag_id``), newest first."""
     title = f"Plans of {dag_id}" if dag_id else "Plans"
@@ -300,7 +308,7 @@ def plans_page(plans: Sequence[dict], *, base: str, dag_id: str | None = None) -
     rows = "".join(
         f"<tr><td>{esc(p['dag_id'])}</td><td><a href='{plan_url(base, p['dag_id'], p['run_id'])}'>{esc(p['run_id'])}"
         f"</a></td><td>{esc(p.get('status', ''))}</td><td class='num'>{p.get('makespan_s') or 0:,.0f}</td>"
-        f"<td class='num'>{p.get('cost_usd') or 0:.2f}</td><td>{'yes' if p.get('goal_met') else 'no'}</td></tr>"
+        f"<td class='num'>{p.get('cost_usd') or 0:.2f}</td><td>{goal_met(p)}</td></tr>"
         for p in plans
     )
     body = (f"<h1>{esc(title)}</h1><table class='plans'><tr><th>DAG</th><th>run</th><th>status</th>"
@@ -335,7 +343,7 @@ def plan_page(payload: dict | None, *, dag_id: str, run_id: str, base: str) -> s
                                           span_s=span, sla_s=sla))  # fmt: skip
     lb = payload.get("makespan_lower_bound_s")
     facts = [
-        ("status", payload.get("status")), ("goal met", "yes" if payload.get("goal_met") else "no"),
+        ("status", payload.get("status")), ("goal met", goal_met(payload)),
         ("makespan", f"{planned.makespan_s:,.0f} s"), ("cost", f"${planned.cost_usd:.2f}"),
         ("SLA", f"{sla:,.0f} s" if sla else "-"), ("capacity", f"{capacity:g} vCPUs"),
         ("lower bound", f"{payload.get('lower_bound', 0):,.4g} ({payload.get('objective', '')})"),
