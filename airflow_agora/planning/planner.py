@@ -36,7 +36,10 @@ class PlannerOptions:
     ``deterministic`` uses one worker and a fixed seed (tests); otherwise ``num_workers`` (0 = one per
     core, at most 8). ``lexicographic`` spends leftover time on the tie-break (cheapest among the
     fastest plans, fastest among the cheapest). ``fallback_solve`` lets CP-SAT improve the fastest
-    fallback plan when the goals are impossible (else the heuristic's is returned).
+    fallback plan when the goals are impossible (else the heuristic's is returned). ``light_solve``
+    is for small models solved many times over, as in the trace simulation: CP-SAT without its LP
+    relaxation, probing and symmetry detection and with one presolve pass, whose set-up costs more
+    than it saves there.
     """
 
     time_limit_s: float = 10.0
@@ -46,6 +49,7 @@ class PlannerOptions:
     time_unit_s: float = 1.0
     lexicographic: bool = True
     fallback_solve: bool = True
+    light_solve: bool = False
     log_search: bool = False
 
     def workers(self) -> int:
@@ -216,6 +220,11 @@ def _solver(opts: PlannerOptions, time_limit_s: float) -> cp_model.CpSolver:
     else:
         p.max_time_in_seconds = time_limit_s
     p.num_workers = opts.workers()
+    if opts.light_solve:
+        p.linearization_level = 0
+        p.cp_model_probing_level = 0
+        p.symmetry_level = 0
+        p.max_presolve_iterations = 1
     p.random_seed = opts.random_seed
     p.log_search_progress = opts.log_search
     return solver

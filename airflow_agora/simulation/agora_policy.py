@@ -51,10 +51,12 @@ PLANNER_MIN_TASKS = 3  # DAGs this large are also planned by the CP-SAT planner
 # dollars it sees (costs, budgets, the price of time) are scaled up by this much
 PLANNER_USD_SCALE = 10_000.0
 # the planner's time grid and its work limit per DAG (CP-SAT's deterministic seconds, so a
-# simulation repeats itself exactly however busy the machine is)
+# simulation repeats itself exactly however busy the machine is); the light solve halves the time
+# of a simulation with plans as good (docs/simulation.md)
 PLANNER_OPTIONS = PlannerOptions(
-    time_limit_s=0.02, deterministic=True, time_unit_s=0.1, lexicographic=False, fallback_solve=False
-)
+    time_limit_s=0.02, deterministic=True, time_unit_s=0.1, lexicographic=False, fallback_solve=False,
+    light_solve=True,
+)  # fmt: skip
 
 
 @dataclass
