@@ -27,13 +27,13 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from airflow_agora.control.controller import ControllerOptions, Scored, hopeful_choices, planning_choices
+from airflow_agora.control.controller import Candidate, ControllerOptions, Scored, hopeful_choices, planning_choices
 from airflow_agora.control.loop import candidates_for
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.goals import Goals
 from airflow_agora.domain.plan import PlanReport, TaskAssignment
 from airflow_agora.domain.problem import PlanningProblem, Reservation
-from airflow_agora.domain.project import AllowedConfigs, Project
+from airflow_agora.domain.project import AllowedConfigs, Project, RunRecord
 from airflow_agora.domain.workflow import VCPUS, Mode, TaskSpec, Workflow
 from airflow_agora.history.store import HistoryStore
 from airflow_agora.planning.planner import default_plan, plan
@@ -117,7 +117,7 @@ def hopeful_modes(
     return _modes(hopeful_choices(runs, _candidates(project, runs, catalogue, rates), options), base, catalogue, rates)
 
 
-def _candidates(project: Project, runs: list, catalogue: Catalogue, rates: CostRates) -> list:
+def _candidates(project: Project, runs: list[RunRecord], catalogue: Catalogue, rates: CostRates) -> list[Candidate]:
     return candidates_for(project, catalogue, rates, seen_types=tuple(r.config.instance_type for r in runs))
 
 
