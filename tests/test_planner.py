@@ -194,22 +194,24 @@ def brute_force(problem: PlanningProblem) -> dict[tuple[int, ...], tuple[int, in
     return out
 
 
+@pytest.mark.parametrize("light_solve", [False, True])  # the trace simulation's light CP-SAT solve too
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_problems())
-def test_makespan_matches_brute_force(problem):
-    report = solve(problem, time_limit_s=5)
+def test_makespan_matches_brute_force(light_solve, problem):
+    report = solve(problem, time_limit_s=5, light_solve=light_solve)
     assert report.status == "optimal"
     assert report.makespan_s == min(mk for mk, _ in brute_force(problem).values())
     assert report.lower_bound <= report.makespan_s
 
 
+@pytest.mark.parametrize("light_solve", [False, True])
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_problems(), st.integers(0, 20))
-def test_cost_under_deadline_matches_brute_force(problem, slack_s):
+def test_cost_under_deadline_matches_brute_force(light_solve, problem, slack_s):
     options = brute_force(problem)
     deadline = min(mk for mk, _ in options.values()) + slack_s
     least_cost = min(cost for mk, cost in options.values() if mk <= deadline)
-    report = solve(replace(problem, goals=Goals("cost", deadline_s=deadline)), time_limit_s=5)
+    report = solve(replace(problem, goals=Goals("cost", deadline_s=deadline)), time_limit_s=5, light_solve=light_solve)
     assert report.status == "optimal" and report.goal_met
     assert round(report.cost_usd / COST_UNIT_USD) == least_cost
     assert report.makespan_s <= deadline
