@@ -3,8 +3,9 @@
 It starts the Databricks sandbox and Airflow's own processes (LocalExecutor, SQLite) in a
 throw-away home, runs ``four_jobs_airflow_default`` once (the jobs as written, a 160-slot pool, no
 plan) and ``agora_four_jobs`` several times, and prints per run the plan, each task's cluster,
-runtime and cost, the DAG's runtime against the SLA and where the closed loop moves each job next.
-Nothing here imports Airflow: it drives Airflow over its REST API and reads the history store.
+runtime and cost, the DAG's runtime against the SLA and each job's own next proposal from the
+closed loop (which the next plan weighs against the DAG's deadline). Nothing here imports Airflow:
+it drives Airflow over its REST API and reads the history store.
 
 DAG runtimes are on the sandbox's cluster clock (see :mod:`~airflow_agora.sandbox.cluster_clock`):
 what the runs took on the clusters, in the order Airflow started them, without the seconds of
@@ -206,7 +207,7 @@ def _say_run(result: DagRunResult, store: HistoryStore, say: Callable[[str], Non
             f"goal {'met' if p['goal_met'] else 'NOT met'} (gap {p['gap_pct']:.1f}%)"
             + (f" if the untried sizes of {', '.join(p['exploring'])} run as hoped" if p.get("exploring") else "")
         )
-    say(f"  {'task':<20} {'cluster':<16} {'planned':>11} {'ran':>11} {'cost':>7}  next run")
+    say(f"  {'task':<20} {'cluster':<16} {'planned':>11} {'ran':>11} {'cost':>7}  job's own proposal")
     for t in result.tasks:
         entry = (result.plan or {}).get("tasks", {}).get(t.task_id)
         planned = f"{entry['start_s']:.0f}-{entry['end_s']:.0f}" if entry else ""
