@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_agora.control.controller import hopeful_choices
+from airflow_agora.control.controller import planning_choices
 from airflow_agora.control.dag_planning import EXPLORE_SOURCE, DagTask, ensure_projects, plan_dag_run
 from airflow_agora.control.loop import candidates_for
 from airflow_agora.domain.cluster import ClusterConfig
@@ -80,9 +80,9 @@ def test_a_learning_project_offers_no_hopeful_sizes_its_own_exploration_comes_fi
     record(store, 8, amdahl_s(8))
     runs = store.list_runs(TASK.project)
     candidates = candidates_for(store.get_project(TASK.project), CATALOGUE, RATES)
-    assert hopeful_choices(runs, candidates) == []
+    assert planning_choices(runs, candidates, TASK.written).hopeful == []
     record(store, 4, amdahl_s(4))
     record(store, 6, amdahl_s(6))
-    hopeful = hopeful_choices(store.list_runs(TASK.project), candidates)
+    hopeful = planning_choices(store.list_runs(TASK.project), candidates, TASK.written).hopeful
     assert {s.candidate.nodes for s in hopeful} == set(range(3, 13)) - {4, 6, 8}  # a step of 2 around the last, 6
     assert all(s.estimate.runtime_s == s.estimate.runtime_low_s < s.estimate.runtime_high_s for s in hopeful)

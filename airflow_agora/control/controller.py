@@ -151,67 +151,54 @@ def propose(
     )
 
 
+class PlanningChoices(NamedTuple):
+    """What a DAG planner may pick for a project's next run (see :func:`planning_choices`)."""
+
+    known: list[Scored]
+    hopeful: list[Scored]
+
+
 def planning_choices(
     runs: list[RunRecord],
     candidates: list[Candidate],
     recommended: ClusterConfig,
     options: ControllerOptions | None = None,
-) -> list[Scored]:
+) -> PlanningChoices:
     """What a DAG planner may pick for this project's next run, scored by the calibrated model, so the
-    DAG's goal decides among them. While the project learns: its recommendation (the controller's
-    exploration) and the configurations it already ran well at their observed runtimes, so a DAG
-    whose deadline the exploration would break can keep a known size. Once it is optimizing, also
-    every safe candidate within a bounded step of the last good run's cluster.
-    Empty when the project has no successful run to calibrate on."""
+    DAG's goal decides among them.
+
+    ``known``: while the project learns, its recommendation (the controller's exploration) and the
+    configurations it already ran well at their observed runtimes, so a DAG whose deadline the
+    exploration would break can keep a known size. Once it is optimizing, also every safe candidate
+    within a bounded step of the last good run's cluster.
+
+    ``hopeful``: once it is optimizing, those of the latter it has not run, scored at their *low*
+    runtime estimates. A DAG planner offers them when no plan of known ones meets the DAG's deadline:
+    each task's controller only sees its own job, so only the DAG can tell that one of them must try
+    something faster or a different shape. While learning, the controller's own exploration goes
+    first (the low estimates are still wide).
+
+    Both are empty when the project has no successful run to calibrate on."""
     options = options or ControllerOptions()
-    fitted = _planning_scores(runs, candidates, options)
-    if fitted is None:
-        return []
-    good, phase, scored = fitted
-    keys = [_key(r.config) for r in good] + [_key(recommended)]
-    last = scored.get(_key(good[-1].config))
-    if phase == Phase.OPTIMIZING and last is not None:
-        keys += [s.candidate.key for s in _near(list(scored.values()), last.candidate, options)]
-    return [scored[k] for k in dict.fromkeys(keys) if k in scored]
-
-
-def hopeful_choices(
-    runs: list[RunRecord], candidates: list[Candidate], options: ControllerOptions | None = None
-) -> list[Scored]:
-    """Once the project is optimizing, the safe configurations it has not run within a bounded step of
-    its last good run, scored at their *low* runtime estimates. A DAG planner offers them when no plan
-    of known sizes meets the DAG's deadline: each task's controller only sees its own job, so only the
-    DAG can tell that one of them must try something faster or a different shape to make the deadline.
-    While learning, the controller's own exploration goes first (the low estimates are still wide)."""
-    options = options or ControllerOptions()
-    fitted = _planning_scores(runs, candidates, options)
-    if fitted is None or fitted[1] != Phase.OPTIMIZING:
-        return []
-    good, _, scored = fitted
-    seen = {_key(r.config) for r in good}
-    last = scored.get(_key(good[-1].config))
-    near = _near(list(scored.values()), last.candidate, options) if last else list(scored.values())
-    out = []
-    for s in near:
-        if s.candidate.key not in seen:
-            low, high = s.estimate.runtime_low_s, s.estimate.runtime_high_s
-            out.append(Scored(s.candidate, PriorEstimate(low, low, high), s.candidate.cost_usd(low)))
-    return out
-
-
-def _planning_scores(
-    runs: list[RunRecord], candidates: list[Candidate], options: ControllerOptions
-) -> tuple[list[RunRecord], Phase, dict[tuple[str, int], Scored]] | None:
-    """The regime's good runs, the phase and every safe candidate scored by the model fitted to them;
-    None without a good run."""
     regime, _, since_drift = current_regime(runs, options) if runs else ([], None, None)
     good = [r for r in regime if r.succeeded]
     if not good:
-        return None
+        return PlanningChoices([], [])
     unsafe = unsafe_configs(runs, candidates, runs[-1].input_bytes)
     allowed = [c for c in candidates if c.key not in unsafe]
     model = _fit(good, candidates, expected_next_input(runs), options)
-    return good, _phase(good, since_drift, options), {s.candidate.key: s for s in _score(model, allowed)}
+    scored = {s.candidate.key: s for s in _score(model, allowed)}
+    seen = [_key(r.config) for r in good]
+    keys, hopeful = [*seen, _key(recommended)], []
+    last = scored.get(seen[-1])
+    if _phase(good, since_drift, options) == Phase.OPTIMIZING:
+        near = _near(list(scored.values()), last.candidate, options) if last else list(scored.values())
+        keys += [s.candidate.key for s in near] if last else []
+        for s in near:
+            if s.candidate.key not in seen:
+                low, high = s.estimate.runtime_low_s, s.estimate.runtime_high_s
+                hopeful.append(Scored(s.candidate, PriorEstimate(low, low, high), s.candidate.cost_usd(low)))
+    return PlanningChoices([scored[k] for k in dict.fromkeys(keys) if k in scored], hopeful)
 
 
 def _fit(good: list[RunRecord], candidates: list[Candidate], next_input: float | None, options) -> FittedRunModel:

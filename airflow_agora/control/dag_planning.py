@@ -5,15 +5,13 @@ Each task offers the planner the configurations its project's controller allows 
 :func:`~airflow_agora.control.controller.planning_choices`): while the project learns, its
 recommendation and the sizes it already ran well (before any run, the configuration the user
 wrote); once it is optimizing, every safe size within a bounded step, with runtimes from the model
-calibrated on its own runs.
-When no plan of those meets the DAG's deadline, the tasks that are optimizing also offer the sizes they
-have not run near their last good one, at their low estimates (see
-:func:`~airflow_agora.control.controller.hopeful_choices`). If a plan then might meet the deadline, it
-is the one stored, and its tasks on untried sizes explore them (``exploring`` in the payload): each
-such run turns an estimate into a measurement, so the loop either finds a plan that meets the deadline
-or runs out of hopeful sizes and keeps the fastest known plan.
-A task without history is planned at its written configuration for ``expected_runtime_s``
-(:data:`DEFAULT_RUNTIME_S` unless the task says).
+calibrated on its own runs. When no plan of those meets the DAG's deadline, the tasks that are
+optimizing also offer the sizes they have not run near their last good one, at their low estimates
+(the choices' ``hopeful`` part). If a plan then might meet the deadline, it is the one stored, and its
+tasks on untried sizes explore them (``exploring`` in the payload): each such run turns an estimate
+into a measurement, so the loop either finds a plan that meets the deadline or runs out of hopeful
+sizes and keeps the fastest known plan. A task without history is planned at its written
+configuration for ``expected_runtime_s`` (:data:`DEFAULT_RUNTIME_S` unless the task says).
 
 Durations include the cluster's start-up, since it holds capacity and delays successors. A
 task's vCPUs are its workers' (the capacity the ledger shares). Other DAGs' plans made in the
@@ -27,13 +25,13 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from airflow_agora.control.controller import Candidate, ControllerOptions, Scored, hopeful_choices, planning_choices
+from airflow_agora.control.controller import ControllerOptions, Scored, planning_choices
 from airflow_agora.control.loop import candidates_for
 from airflow_agora.domain.cluster import ClusterConfig
 from airflow_agora.domain.goals import Goals
 from airflow_agora.domain.plan import PlanReport, TaskAssignment
 from airflow_agora.domain.problem import PlanningProblem, Reservation
-from airflow_agora.domain.project import AllowedConfigs, Project, RunRecord
+from airflow_agora.domain.project import AllowedConfigs, Project
 from airflow_agora.domain.workflow import VCPUS, Mode, TaskSpec, Workflow
 from airflow_agora.history.store import HistoryStore
 from airflow_agora.planning.planner import default_plan, plan
@@ -84,41 +82,22 @@ def task_modes(
     catalogue: Catalogue,
     rates: CostRates,
     options: ControllerOptions | None = None,
-) -> tuple[list[Mode], str]:
-    """The modes the planner may choose for ``task`` and where they come from."""
+) -> tuple[list[Mode], list[Mode], str]:
+    """The modes the planner may choose for ``task``, its hopeful modes (untried sizes at their low
+    estimates, for when no plan of the former meets the deadline) and where the modes come from."""
     runs = store.list_runs(project.name, limit=50)
     recommendation = store.latest_recommendation(project.name)
     base = recommendation.config if recommendation else task.written
     if runs:
-        choices = planning_choices(runs, _candidates(project, runs, catalogue, rates), base, options)
-        if choices:
-            modes = _modes(choices, base, catalogue, rates)
-            return modes, f"{project.phase}: {len(modes)} size(s) from the calibrated model"
+        candidates = candidates_for(project, catalogue, rates, seen_types=tuple(r.config.instance_type for r in runs))
+        choices = planning_choices(runs, candidates, base, options)
+        if choices.known:
+            modes = _modes(choices.known, base, catalogue, rates)
+            source = f"{project.phase}: {len(modes)} size(s) from the calibrated model"
+            return modes, _modes(choices.hopeful, base, catalogue, rates), source
     runtime = (recommendation and recommendation.predicted_runtime_s) or task.expected_runtime_s or DEFAULT_RUNTIME_S
     source = "recommendation" if recommendation else "as written, no history"
-    return [_mode(base, runtime, rates.startup_s(base.platform), catalogue, rates)], source
-
-
-def hopeful_modes(
-    store: HistoryStore,
-    project: Project,
-    task: DagTask,
-    catalogue: Catalogue,
-    rates: CostRates,
-    options: ControllerOptions | None = None,
-) -> list[Mode]:
-    """The sizes ``task`` has not run near its last good one, at their low runtime estimates (see
-    :func:`~airflow_agora.control.controller.hopeful_choices`)."""
-    runs = store.list_runs(project.name, limit=50)
-    if not runs:
-        return []
-    recommendation = store.latest_recommendation(project.name)
-    base = recommendation.config if recommendation else task.written
-    return _modes(hopeful_choices(runs, _candidates(project, runs, catalogue, rates), options), base, catalogue, rates)
-
-
-def _candidates(project: Project, runs: list[RunRecord], catalogue: Catalogue, rates: CostRates) -> list[Candidate]:
-    return candidates_for(project, catalogue, rates, seen_types=tuple(r.config.instance_type for r in runs))
+    return [_mode(base, runtime, rates.startup_s(base.platform), catalogue, rates)], [], source
 
 
 def _modes(choices: list[Scored], base: ClusterConfig, catalogue: Catalogue, rates: CostRates) -> list[Mode]:
@@ -166,9 +145,11 @@ def plan_dag_run(
     rates = rates or CostRates()
     now = time.time() if now_epoch_s is None else now_epoch_s
     projects = ensure_projects(store, dag_id, tasks)
-    specs, sources = [], {}
+    specs, sources, hopeful = [], {}, {}
     for task in tasks:
-        modes, sources[task.task_id] = task_modes(store, projects[task.task_id], task, catalogue, rates)
+        modes, hopeful[task.task_id], sources[task.task_id] = task_modes(
+            store, projects[task.task_id], task, catalogue, rates
+        )
         specs.append(TaskSpec(task.task_id, modes))
     names = {t.task_id for t in tasks}
     edges = [(u, t.task_id) for t in tasks for u in t.upstream if u in names]
@@ -182,11 +163,11 @@ def plan_dag_run(
         name=f"{dag_id}/{run_id}",
     )
     report = plan(problem, time_limit_s=time_limit_s)
+    exploring: list[str] = []
     if not report.goal_met and goals.deadline_s is not None:
-        hopeful = {t.task_id: hopeful_modes(store, projects[t.task_id], t, catalogue, rates) for t in tasks}
-        report = _hopeful_plan(problem, hopeful, sources, time_limit_s) or report
+        report, exploring = _hopeful_plan(problem, hopeful, time_limit_s) or (report, [])
+        sources.update(dict.fromkeys(exploring, EXPLORE_SOURCE))
     default = default_plan(problem)
-    exploring = sorted(t for t, source in sources.items() if source == EXPLORE_SOURCE)
     explanation = list(report.explanation)
     if exploring:
         explanation.append(
@@ -225,11 +206,11 @@ def plan_dag_run(
 
 
 def _hopeful_plan(
-    problem: PlanningProblem, hopeful: dict[str, list[Mode]], sources: dict[str, str], time_limit_s: float
-) -> PlanReport | None:
+    problem: PlanningProblem, hopeful: dict[str, list[Mode]], time_limit_s: float
+) -> tuple[PlanReport, list[str]] | None:
     """When no plan of known sizes meets the deadline: a plan that might, with the untried sizes in
-    ``hopeful`` at their low estimates beside the known ones (None when even that misses). Tasks planned
-    on an untried size explore it; their ``sources`` say so."""
+    ``hopeful`` at their low estimates beside the known ones, and the tasks it puts on untried sizes
+    (they explore them). None when even that misses."""
     if not any(hopeful.values()):
         return None
     workflow = problem.workflows[0]
@@ -237,10 +218,8 @@ def _hopeful_plan(
     report = plan(replace(problem, workflows=(replace(workflow, tasks=specs),)), time_limit_s=time_limit_s)
     if not report.goal_met:
         return None
-    for a in report.plan.assignments:
-        if a.mode_index >= len(workflow.task(a.task_id).modes):
-            sources[a.task_id] = EXPLORE_SOURCE
-    return report
+    untried = (a.task_id for a in report.plan.assignments if a.mode_index >= len(workflow.task(a.task_id).modes))
+    return report, sorted(untried)
 
 
 def _placement(a: TaskAssignment) -> dict:

@@ -11,10 +11,9 @@ use as its reservations, the goal in its terms: ``_planner_goals``). The goal pi
   cheapest candidate meeting the deadline is then refined: one task at a time steps down a size
   while the deadline holds. Every task at its cheapest size, when that is on time, needs no planner.
   A DAG no candidate can finish in time makes the DAGs planned before it give way, each still
-  ending by its own deadline (``_replan_for``); when
-  even that fails it gets the earliest finishing candidate that costs no more than by default (so a
-  late DAG does not also take more of the cluster from the DAGs after it), and the comparison
-  reports its violation.
+  ending by its own deadline (``_replan_for``); when even that fails it gets the earliest finishing
+  candidate that costs no more than by default (so a late DAG does not also take more of the
+  cluster from the DAGs after it), and the comparison reports its violation.
 * ``makespan``: among the candidates that cost no more than under ``airflow-default`` (the recorded
   sizes always qualify), the one with the least *shared completion*: its own completion plus the
   delay its vCPU-seconds impose on the DAGs that will arrive while the cluster stays booked (see
@@ -150,8 +149,7 @@ class AgoraPlanning:
     def _replan_for(self, new: _Planned, now_s: float) -> _Candidate | None:
         """Make room for a DAG that cannot finish by its deadline on the planned use: the DAGs with a
         task planned to start before that deadline give way, whatever their own deadlines (one due
-        sooner may have slack; an earlier version moved only the DAGs due later, and 126 DAGs of
-        the Alibaba trace ended late against 94). Their tasks not yet started come off the planned
+        sooner may have slack). Their tasks not yet started come off the planned
         use, the new DAG takes the cheapest plan that is on time, then each of them, by deadline,
         takes its cheapest plan that is no later than its deadline (or its old plan, if that was
         late). On success the planned use holds every new plan, the new DAG's too; when any step
