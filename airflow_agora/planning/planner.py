@@ -18,6 +18,7 @@ from ortools.sat.python import cp_model
 from airflow_agora.domain.goals import Objective
 from airflow_agora.domain.plan import Plan, PlanReport, PlanStatus, TaskAssignment
 from airflow_agora.domain.problem import PlanningProblem
+from airflow_agora.planning import genetic
 from airflow_agora.planning import heuristic as h
 from airflow_agora.planning.bounds import cost_lower_bound, dag_lower_bound, makespan_lower_bound, prune_by_deadline
 from airflow_agora.planning.compiled import COST_UNIT_USD, Compiled, compile_problem
@@ -84,9 +85,19 @@ class Planner:
             stats["first_plan_s"] = round(time.monotonic() - started, 4)
             stats["heuristic"] = best.strategy
 
+        search = _genetic_search(cp, objective, opts, _time_left(opts, opts.time_limit_s, started))
+        if search is not None and opts.deterministic:
+            # a run capped by schedule passes repeats itself; CP-SAT then starts from its plan
+            found = search.run()
+            stats["genetic_decodes"] = search.decodes
+            if found is not None and _meets_goals(cp, found):
+                feasible.append(found)
+                best = min(feasible, key=lambda s: _score(cp, terms, s, objective))
+            search = None
         horizon = _horizon(cp, feasible, objective)
         remaining = _time_left(opts, opts.time_limit_s, started)
-        result = _solve(cp, terms, horizon, best or _any_candidate(candidates), remaining, opts, objective)
+        hint = best or _any_candidate(candidates)
+        result = _solve(cp, terms, horizon, hint, remaining, opts, objective, search.start() if search else None)
         stats.update(result.stats)
         if result.status == cp_model.INFEASIBLE:
             return self._fallback(problem, started, [solver_infeasible_reason(cp)], stats)
@@ -156,9 +167,32 @@ class _SolveResult:
     stats: dict[str, object]
 
 
-def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective) -> _SolveResult:
+def _genetic_search(cp: Compiled, objective: Objective, opts: PlannerOptions, time_limit_s: float):
+    """The genetic search to run beside CP-SAT, where it applies (see ``genetic.applicable``)."""
+    if time_limit_s <= 0.05 or not genetic.applicable(cp, objective):
+        return None
+    target = makespan_lower_bound(cp) - cp.dags[0].release
+    if opts.deterministic:
+        passes = int(min(_GENETIC_PASSES_PER_S * time_limit_s, _GENETIC_PASSES_PER_TASK * cp.n, _GENETIC_MAX_PASSES))
+        time_limit_s = math.inf  # the cap on passes ends the run
+    else:
+        passes = 0
+    return genetic.GeneticSearch(
+        cp, time_limit_s=time_limit_s, max_decodes=passes, seed=opts.random_seed, target=target
+    )
+
+
+_GENETIC_PASSES_PER_S = 50_000  # deterministic runs: schedule passes per second of time limit
+_GENETIC_PASSES_PER_TASK = 2_000
+_GENETIC_MAX_PASSES = 500_000
+
+
+def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective, search=None) -> _SolveResult:
+    """CP-SAT on the model; with a running genetic ``search`` (one DAG, makespan) the two share bounds
+    and the better plan is kept."""
     if time_limit_s <= 0.01:
-        return _SolveResult(cp_model.UNKNOWN, None, None, {"cpsat": "skipped: no time left"})
+        found = search.stop() if search else None
+        return _SolveResult(cp_model.UNKNOWN, found, None, {"cpsat": "skipped: no time left"})
     t0 = time.monotonic()
     sm = SchedulingModel(cp, horizon)
     objective_expr = sm.objective_expr(terms)
@@ -166,24 +200,61 @@ def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective) -> _SolveRes
     if hint is not None:
         sm.add_hint(hint)
     solver = _solver(opts, max(0.01, _time_left(opts, time_limit_s, t0)))
+    bounds = [0.0]
+    if search is not None:
+        # the analytic bound (energy among others) helps CP-SAT prove what the search finds
+        lower = makespan_lower_bound(cp) - cp.dags[0].release
+        sm.model.add(objective_expr >= lower)
+        solver.best_bound_callback = lambda b: _share_bound(solver, search, bounds, b)
     build_s = time.monotonic() - t0
-    status = solver.solve(sm.model)
+    skip = search is not None and search.best is not None and search.best <= lower
+    status = cp_model.UNKNOWN if skip else solver.solve(sm.model)
     stats: dict[str, object] = {
         "model_build_s": round(build_s, 4),
-        "cpsat_status": solver.status_name(status),
-        "cpsat_s": round(solver.wall_time, 4),
+        "cpsat_status": "skipped: the genetic search reached the lower bound" if skip else solver.status_name(status),
+        "cpsat_s": 0.0 if skip else round(solver.wall_time, 4),
         "horizon": horizon,
     }
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    sched, bound = None, None
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        sched, bound = sm.read(solver), solver.best_objective_bound
+    if search is not None:
+        found = search.stop()
+        stats["genetic_decodes"] = search.decodes
+        bound = max(bounds[0], bound or 0.0, lower)
+        if found is not None and (sched is None or found.makespan(cp) < sched.makespan(cp)):
+            sched = found
+            stats["genetic"] = "found the plan kept"
+        if sched is not None and sched.makespan(cp) - cp.dags[0].release <= math.ceil(bound - 1e-6):
+            status = cp_model.OPTIMAL
+        elif sched is not None:
+            status = cp_model.FEASIBLE
+    if sched is None:
         return _SolveResult(status, None, None, stats)
-    sched = sm.read(solver)
-    bound = solver.best_objective_bound
-    if status == cp_model.OPTIMAL and opts.lexicographic and len(cp.dags) == 1 and objective != Objective.BALANCED:
-        left = _time_left(opts, time_limit_s, t0, spent_deterministic_s=solver.response_proto.deterministic_time)
+    if status == cp_model.OPTIMAL and opts.lexicographic and len(cp.dags) == 1 and _tie_break_matters(cp, objective):
+        spent = 0.0 if skip else solver.response_proto.deterministic_time
+        left = _time_left(opts, time_limit_s, t0, spent_deterministic_s=spent)
         if left > 0.05:
-            sched = _tie_break(sm, cp, objective, round(solver.objective_value), objective_expr, sched, opts, left)
+            best_value = round(_score(cp, terms, sched, objective)[0])
+            sched = _tie_break(sm, cp, objective, best_value, objective_expr, sched, opts, left)
             stats["tie_break"] = "cost" if objective == Objective.MAKESPAN else "makespan"
     return _SolveResult(status, sched, bound, stats)
+
+
+def _tie_break_matters(cp: Compiled, objective: Objective) -> bool:
+    """Whether the second measure can differ between optimal plans (not when every plan costs the same)."""
+    if objective == Objective.BALANCED:
+        return False
+    return objective != Objective.MAKESPAN or any(len(set(t.costs)) > 1 for t in cp.tasks)
+
+
+def _share_bound(solver: cp_model.CpSolver, search: genetic.GeneticSearch, bounds: list[float], bound: float) -> None:
+    """CP-SAT raised its lower bound: tell the search, and stop when it proves the search's plan optimal."""
+    bounds[0] = max(bounds[0], bound)
+    search.raise_lower_bound(math.ceil(bound - 1e-6))
+    best = search.best
+    if best is not None and bound >= best - 1e-6:
+        solver.stop_search()
 
 
 def _tie_break(sm, cp, objective, best_value, objective_expr, sched, opts, time_limit_s):
