@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from airflow_agora.domain import Goals, PlanningProblem, Reservation
+from airflow_agora.domain import Goals, Mode, PlanningProblem, Reservation, TaskSpec, Workflow
 from airflow_agora.domain.goals import Objective
 from airflow_agora.planning import genetic
 from airflow_agora.planning.bounds import makespan_lower_bound
@@ -15,8 +15,6 @@ from airflow_agora.planning.planner import _meets_goals, to_plan
 from airflow_agora.planning.psplib import load_psplib
 from airflow_agora.planning.validator import check_plan
 from tests.conftest import chain_problem, solve
-
-pytestmark = pytest.mark.skipif(genetic._library() is None, reason="the _mmga extension is not built")
 
 
 def _search(problem, **kwargs):
@@ -92,3 +90,29 @@ def test_planner_runs_it_beside_cp_sat(fixtures):
     assert report.stats["genetic_decodes"] > 0
     deterministic = solve(problem, time_limit_s=5)
     assert deterministic.stats["genetic_decodes"] > 0 and deterministic.makespan_s == 26
+
+
+def test_without_the_extension_cp_sat_plans_alone(fixtures, monkeypatch):
+    monkeypatch.setattr(genetic, "_library", lambda: None)
+    problem = load_psplib(fixtures / "j3010_1.mm")
+    assert not genetic.applicable(compile_problem(problem), Objective.MAKESPAN)
+    report = solve(problem, time_limit_s=5)
+    assert report.status == "optimal" and report.makespan_s == 26
+    assert "genetic_decodes" not in report.stats
+
+
+def test_zero_length_tasks_keep_their_order():
+    # justification sorts by instants; a zero-length task shares its instant with its neighbours
+    tasks = (
+        TaskSpec("a", (Mode.of(3, 2), Mode.of(5, 1))),
+        TaskSpec("z", (Mode.of(0, 2),)),
+        TaskSpec("b", (Mode.of(4, 2), Mode.of(6, 1))),
+        TaskSpec("c", (Mode.of(2, 2), Mode.of(3, 1))),
+    )
+    wf = Workflow("d", tasks, (("a", "z"), ("z", "b"), ("z", "c")))
+    problem = PlanningProblem((wf,), {"vcpus": 2})
+    cp, search = _search(problem, max_decodes=5_000)
+    found = search.run()
+    check_plan(problem, to_plan(problem, cp, found))
+    assert found.makespan(cp) == 9  # a in 3, then b and c in 6 (one after the other, or side by side)
+    assert solve(problem).makespan_s == found.makespan(cp)

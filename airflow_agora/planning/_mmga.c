@@ -30,7 +30,8 @@ typedef struct {
     int *use;          /* H x R usage */
     int used_to;       /* usage is zero from here on */
     int *tot;          /* B budget totals of the modes being decoded */
-    int *st, *fin, *bst, *order, *pos, *key, *taken, *indeg, *ready;
+    int *st, *bst, *order, *key, *taken, *indeg, *ready;
+    int *count; /* H + 1 counters of the counting sort */
     uint64_t rng;
     long long decodes;
 } Ctx;
@@ -197,12 +198,14 @@ static void single_pass_improvement(Ctx *c, const int *order, int *modes, const 
     }
 }
 
-/* sort `order` (n tasks) by key ascending, ties by position descending */
-static __thread int *g_key, *g_pos; /* qsort has no context argument; one search per thread */
-static int cmp_key(const void *x, const void *y) {
-    int a = *(const int *)x, b = *(const int *)y;
-    if (g_key[a] != g_key[b]) return g_key[a] < g_key[b] ? -1 : 1;
-    return g_pos[b] - g_pos[a];
+/* out = the tasks of src ordered by key (0 .. c->H) ascending, ties by position in src descending
+   (a counting sort: keys are instants, and the tie rule puts a successor that ends or starts at the
+   same instant as a zero-length predecessor on the right side of it) */
+static void order_by_key(Ctx *c, const int *src, const int *key, int *out) {
+    memset(c->count, 0, sizeof(int) * (size_t)(c->H + 1));
+    for (int i = 0; i < c->n; i++) c->count[key[src[i]] + 1]++;
+    for (int t = 1; t <= c->H; t++) c->count[t] += c->count[t - 1];
+    for (int i = c->n - 1; i >= 0; i--) out[c->count[key[src[i]]]++] = src[i];
 }
 
 /* forward-backward improvement: justify right (latest finish first), then left (earliest start first);
@@ -210,23 +213,11 @@ static int cmp_key(const void *x, const void *y) {
 static int justify(Ctx *c, int *list, const int *modes, int *st, int mk) {
     const int n = c->n;
     for (int round = 0; round < 2; round++) {
-        for (int i = 0; i < n; i++) {
-            int j = list[i];
-            c->pos[j] = i;
-            c->key[j] = -(st[j] + c->dur[c->moff[j] + modes[j]]);
-            c->order[i] = j;
-        }
-        g_key = c->key;
-        g_pos = c->pos;
-        qsort(c->order, (size_t)n, sizeof(int), cmp_key);
+        for (int j = 0; j < n; j++) c->key[j] = mk - (st[j] + c->dur[c->moff[j] + modes[j]]);
+        order_by_key(c, list, c->key, c->order);
         int mb = sgs(c, c->order, modes, c->soff, c->succ, c->bst);
-        for (int i = 0; i < n; i++) {
-            int j = c->order[i];
-            c->pos[j] = i;
-            c->key[j] = mb - (c->bst[j] + c->dur[c->moff[j] + modes[j]]);
-            list[i] = j;
-        }
-        qsort(list, (size_t)n, sizeof(int), cmp_key);
+        for (int j = 0; j < n; j++) c->key[j] = mb - (c->bst[j] + c->dur[c->moff[j] + modes[j]]);
+        order_by_key(c, c->order, c->key, list);
         int mf = sgs(c, list, modes, c->poff, c->pred, st);
         if (mf >= mk) return mf;
         mk = mf;
@@ -408,12 +399,13 @@ int mmga_solve(int n, int R, int B, const int *nm, const int *moff, const int *d
     int *by_dur = malloc(sizeof(int) * (size_t)(total_modes ? total_modes : 1));
     c.use = calloc((size_t)c.H * (R ? R : 1), sizeof(int));
     c.tot = calloc((size_t)(B ? B : 1), sizeof(int));
-    int *scratch = malloc(sizeof(int) * (size_t)n * 10 + 1);
+    int *scratch = malloc(sizeof(int) * (size_t)n * 8 + 1);
+    c.count = malloc(sizeof(int) * (size_t)(c.H + 1));
     int *genes = malloc(sizeof(int) * (size_t)n * 2 * (3 * P + 1) + 1);
     Ind *inds = malloc(sizeof(Ind) * (size_t)(3 * P + 1));
     Ind **rank = malloc(sizeof(Ind *) * (size_t)(2 * P));
-    if (!by_dur || !c.use || !c.tot || !scratch || !genes || !inds || !rank) {
-        free(by_dur), free(c.use), free(c.tot), free(scratch), free(genes), free(inds), free(rank);
+    if (!by_dur || !c.use || !c.tot || !scratch || !c.count || !genes || !inds || !rank) {
+        free(by_dur), free(c.use), free(c.tot), free(scratch), free(c.count), free(genes), free(inds), free(rank);
         return -2;
     }
     for (int j = 0; j < n; j++) { /* insertion sort of each task's few modes by duration */
@@ -425,10 +417,9 @@ int mmga_solve(int n, int R, int B, const int *nm, const int *moff, const int *d
         }
     }
     c.by_dur = by_dur;
-    c.st = scratch, c.fin = scratch + n, c.bst = scratch + 2 * n, c.order = scratch + 3 * n;
-    c.pos = scratch + 4 * n, c.key = scratch + 5 * n, c.taken = scratch + 6 * n, c.indeg = scratch + 7 * n;
-    c.ready = scratch + 8 * n;
-    int *st = scratch + 9 * n;
+    c.st = scratch, c.bst = scratch + n, c.order = scratch + 2 * n, c.key = scratch + 3 * n;
+    c.taken = scratch + 4 * n, c.indeg = scratch + 5 * n, c.ready = scratch + 6 * n;
+    int *st = scratch + 7 * n;
     for (int i = 0; i < 3 * P + 1; i++) {
         inds[i].list = genes + (size_t)i * 2 * n;
         inds[i].modes = genes + (size_t)i * 2 * n + n;
@@ -477,7 +468,7 @@ int mmga_solve(int n, int R, int B, const int *nm, const int *moff, const int *d
     }
     if (out_decodes) *out_decodes = c.decodes;
     int best = run.best < c.H ? run.best : -1;
-    free(by_dur), free(c.use), free(c.tot), free(scratch), free(genes), free(inds), free(rank);
+    free(by_dur), free(c.use), free(c.tot), free(scratch), free(c.count), free(genes), free(inds), free(rank);
     return best;
 }
 
