@@ -191,7 +191,7 @@ def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective, search=None)
     """CP-SAT on the model; with a running genetic ``search`` (one DAG, makespan) the two share bounds
     and the better plan is kept."""
     if time_limit_s <= 0.01:
-        found = search.stop() if search else None
+        found = _searched_plan(cp, search)
         return _SolveResult(cp_model.UNKNOWN, found, None, {"cpsat": "skipped: no time left"})
     t0 = time.monotonic()
     sm = SchedulingModel(cp, horizon)
@@ -205,8 +205,8 @@ def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective, search=None)
         # the analytic bound (energy among others) helps CP-SAT prove what the search finds
         lower = makespan_lower_bound(cp) - cp.dags[0].release
         sm.model.add(objective_expr >= lower)
-        # the search takes one core: CP-SAT's proving worker keeps a whole one (PSPLIB j18 and j20 at
-        # 1 s proved 1,063 to 1,076 of 1,106 with both CP-SAT workers beside the search, 1,077 so)
+        # the search takes one core, CP-SAT's proving worker keeps a whole one (PSPLIB j10-j20 at 1 s:
+        # 3,266 of 3,290 proven so, 3,246 and 3,259 with both CP-SAT workers beside the search)
         solver.parameters.num_workers = max(1, solver.parameters.num_workers - 1)
         solver.best_bound_callback = lambda b: _share_bound(solver, search, bounds, b)
     build_s = time.monotonic() - t0
@@ -221,8 +221,8 @@ def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective, search=None)
     sched, bound = None, None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         sched, bound = sm.read(solver), solver.best_objective_bound
-    if search is not None:
-        found = search.stop()
+    found = _searched_plan(cp, search)
+    if search is not None and status != cp_model.INFEASIBLE:
         stats["genetic_decodes"] = search.decodes
         bound = max(bounds[0], bound or 0.0, lower)
         if found is not None and (sched is None or found.makespan(cp) < sched.makespan(cp)):
@@ -242,6 +242,12 @@ def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective, search=None)
             sched = _tie_break(sm, cp, objective, best_value, objective_expr, sched, opts, left)
             stats["tie_break"] = "cost" if objective == Objective.MAKESPAN else "makespan"
     return _SolveResult(status, sched, bound, stats)
+
+
+def _searched_plan(cp: Compiled, search: genetic.GeneticSearch | None) -> h.Schedule | None:
+    """Stop the search and return its plan if it meets the goals (the search knows no deadlines)."""
+    found = search.stop() if search is not None else None
+    return found if found is not None and _meets_goals(cp, found) else None
 
 
 def _tie_break_matters(cp: Compiled, objective: Objective) -> bool:
