@@ -51,7 +51,9 @@ def test_a_cost_budget_is_kept():
     budget_usd = (cheapest + (fastest - cheapest) * 0.3) * 1e-4
     budgeted = replace(problem, goals=Goals("makespan", budget_usd=budget_usd))
     cp = compile_problem(budgeted, time_unit_s=60)
+    consumes = [[list(row) for row in t.consumes] for t in cp.tasks]
     found = genetic.GeneticSearch(cp, time_limit_s=30, max_decodes=50_000).run()
+    assert [t.consumes for t in cp.tasks] == consumes  # the compiled problem is left as it was
     assert found is not None and _meets_goals(cp, found)
     assert found.cost(cp) * 1e-4 <= budget_usd + 1e-9
     check_plan(budgeted, to_plan(budgeted, cp, found))

@@ -106,7 +106,7 @@ class GeneticSearch:
 
     @staticmethod
     def _arrays(cp: Compiled) -> list:
-        budgets = [list(t_cons) for t_cons in ([m for m in t.consumes] for t in cp.tasks)]
+        budgets = [[list(row) for row in t.consumes] for t in cp.tasks]  # copies: cost columns are added
         caps = list(cp.budget_caps)
         money = [b for b in (cp.dags[0].budget, cp.global_budget) if b is not None]
         for cap in money:  # a cost budget is one more non-renewable budget, consumed by each mode's cost
