@@ -30,7 +30,7 @@ typedef struct {
     int *use;          /* H x R usage */
     int used_to;       /* usage is zero from here on */
     int *tot;          /* B budget totals of the modes being decoded */
-    int *st, *bst, *order, *key, *taken, *indeg, *ready;
+    int *bst, *order, *key, *taken, *indeg, *ready;
     int *count; /* H + 1 counters of the counting sort */
     uint64_t rng;
     long long decodes;
@@ -417,9 +417,9 @@ int mmga_solve(int n, int R, int B, const int *nm, const int *moff, const int *d
         }
     }
     c.by_dur = by_dur;
-    c.st = scratch, c.bst = scratch + n, c.order = scratch + 2 * n, c.key = scratch + 3 * n;
+    int *st = scratch;
+    c.bst = scratch + n, c.order = scratch + 2 * n, c.key = scratch + 3 * n;
     c.taken = scratch + 4 * n, c.indeg = scratch + 5 * n, c.ready = scratch + 6 * n;
-    int *st = scratch + 7 * n;
     for (int i = 0; i < 3 * P + 1; i++) {
         inds[i].list = genes + (size_t)i * 2 * n;
         inds[i].modes = genes + (size_t)i * 2 * n + n;

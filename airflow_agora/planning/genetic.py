@@ -42,21 +42,17 @@ def _library() -> ctypes.CDLL | None:
     lib = ctypes.CDLL(_mmga.__file__)
     fn = lib.mmga_solve
     fn.restype = ctypes.c_int
-    fn.argtypes = (
-        [ctypes.c_int] * 3
-        + [_INT_P] * 11
-        + [
-            ctypes.c_int,
-            ctypes.c_double,
-            ctypes.c_longlong,
-            ctypes.c_longlong,
-            ctypes.c_int,
-            _INT_P,
-            _INT_P,
-            _INT_P,
-            ctypes.POINTER(ctypes.c_longlong),
-        ]
-    )
+    fn.argtypes = [
+        *[ctypes.c_int] * 3,  # tasks, resources, budgets
+        *[_INT_P] * 11,  # the problem's arrays (see _arrays)
+        ctypes.c_int,  # horizon
+        ctypes.c_double,  # time limit
+        ctypes.c_longlong,  # cap on schedule passes
+        ctypes.c_longlong,  # seed
+        ctypes.c_int,  # target
+        *[_INT_P] * 3,  # board, out modes, out starts
+        ctypes.POINTER(ctypes.c_longlong),  # out passes
+    ]
     return lib
 
 
@@ -96,7 +92,7 @@ class GeneticSearch:
         self._limit_s = time_limit_s
         self._max_decodes = max_decodes
         self._seed = seed
-        self._target = target
+        self.target = target
         self._board = (ctypes.c_int * 3)(0, 0, 0)  # stop flag, lower bound, best makespan (0 = none yet)
         self._modes = (ctypes.c_int * cp.n)()
         self._starts = (ctypes.c_int * cp.n)()
@@ -143,7 +139,7 @@ class GeneticSearch:
             self._limit_s,
             self._max_decodes,
             self._seed,
-            self._target,
+            self.target,
             self._board,
             self._modes,
             self._starts,

@@ -203,7 +203,7 @@ def _solve(cp, terms, horizon, hint, time_limit_s, opts, objective, search=None)
     bounds = [0.0]
     if search is not None:
         # the analytic bound (energy among others) helps CP-SAT prove what the search finds
-        lower = makespan_lower_bound(cp) - cp.dags[0].release
+        lower = search.target
         sm.model.add(objective_expr >= lower)
         # the search takes one core, CP-SAT's proving worker keeps a whole one (PSPLIB j10-j20 at 1 s:
         # 3,266 of 3,290 proven so, 3,246 and 3,259 with both CP-SAT workers beside the search)
