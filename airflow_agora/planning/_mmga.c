@@ -9,14 +9,16 @@
  * forward-backward improvement (justify right, then left; Valls et al. 2005), written back into the
  * individual. Population: binary tournaments, two-point order crossover of the lists and one-point
  * crossover of the modes (Hartmann 1998), adjacent-swap and mode mutation, the better half of parents
- * and children kept, duplicates replaced by random individuals, a restart after long stagnation,
- * and a single-mode local search around every new best plan.
+ * and children kept, duplicates replaced by random individuals, a whole new population after long
+ * stagnation, and a local search (one task's mode changed, or two tasks') around every plan that
+ * beats the best since the last restart.
  *
  * The module is loaded with ctypes (which releases the GIL for the call), so CP-SAT works in parallel.
  * `shared` is [stop flag, lower bound, best makespan]: Python raises the flag or the bound, this code
  * publishes its best makespan there after writing the plan to out_modes/out_starts.
  */
 #include <Python.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,19 +91,27 @@ static void switch_mode(Ctx *c, int *modes, int j, int k) {
     modes[j] = k;
 }
 
-/* random mode changes that lower the excess; returns the excess left */
+/* mode changes that lower the excess, each the least lengthening of REPAIR_SAMPLES random ones;
+   returns the excess left */
+#define REPAIR_SAMPLES 3
 static long repair(Ctx *c, int *modes) {
     budget_totals(c, modes);
     long e = excess_of(c);
     for (int tries = 0; e > 0 && tries < 20 * c->n; tries++) {
-        int j = rand_below(c, c->n);
-        if (c->nm[j] < 2) continue;
-        int k = rand_below(c, c->nm[j]);
-        if (k == modes[j]) continue;
-        long e2 = excess_if(c, j, modes[j], k);
-        if (e2 < e) {
-            switch_mode(c, modes, j, k);
-            e = e2;
+        int bj = -1, bk = 0, bd = 0;
+        long be = e;
+        for (int s = 0; s < REPAIR_SAMPLES; s++) {
+            int j = rand_below(c, c->n);
+            if (c->nm[j] < 2) continue;
+            int k = rand_below(c, c->nm[j]);
+            if (k == modes[j]) continue;
+            long e2 = excess_if(c, j, modes[j], k);
+            int dd = c->dur[c->moff[j] + k] - c->dur[c->moff[j] + modes[j]];
+            if (e2 < e && (bj < 0 || dd < bd || (dd == bd && e2 < be))) bj = j, bk = k, bd = dd, be = e2;
+        }
+        if (bj >= 0) {
+            switch_mode(c, modes, bj, bk);
+            e = be;
         }
     }
     return e;
@@ -322,7 +332,8 @@ typedef struct {
     long long max_decodes;
     int target;
     volatile int *shared;
-    int best;
+    int best;  /* of the whole run, published */
+    int epoch; /* of the population since the last restart */
     int *out_modes, *out_starts;
 } Run;
 
@@ -340,35 +351,66 @@ static void publish(Ctx *c, Run *run, const Ind *x, const int *st) {
     __atomic_store_n(&run->shared[2], x->fit, __ATOMIC_SEQ_CST);
 }
 
-/* change one task's mode at a time, keep any change that shortens the plan, until none does */
-static void local_search(Ctx *c, Run *run, Ind *x, Ind *tmp, int *st) {
-    int improved = 1;
-    while (improved && !should_stop(c, run)) {
-        improved = 0;
-        for (int j = 0; j < c->n && !improved; j++)
-            for (int k = 0; k < c->nm[j] && !improved; k++) {
-                if (k == x->modes[j]) continue;
-                copy_ind(c->n, tmp, x);
-                budget_totals(c, tmp->modes);
-                if (excess_if(c, j, tmp->modes[j], k) > 0) continue;
-                tmp->modes[j] = k;
-                int mk = sgs(c, tmp->list, tmp->modes, c->poff, c->pred, st);
-                mk = justify(c, tmp->list, tmp->modes, st, mk);
-                tmp->fit = mk;
-                if (mk < x->fit) {
-                    copy_ind(c->n, x, tmp);
-                    publish(c, run, x, st);
-                    improved = 1;
-                }
-            }
-    }
+/* tmp, a copy of x with other modes that keep the budgets, scheduled along x's list: kept in x if shorter */
+static int try_modes(Ctx *c, Run *run, Ind *x, Ind *tmp, int *st) {
+    int mk = sgs(c, tmp->list, tmp->modes, c->poff, c->pred, st);
+    tmp->fit = justify(c, tmp->list, tmp->modes, st, mk);
+    if (tmp->fit >= x->fit) return 0;
+    copy_ind(c->n, x, tmp);
+    if (x->fit < run->epoch) run->epoch = x->fit;
+    if (x->fit < run->best) publish(c, run, x, st);
+    return 1;
 }
 
-/* a new individual's value: published (and searched around) when it beats the best so far */
+/* a shorter plan with one task's mode changed, if any */
+static int one_mode_step(Ctx *c, Run *run, Ind *x, Ind *tmp, int *st) {
+    budget_totals(c, x->modes);
+    for (int j = 0; j < c->n; j++)
+        for (int k = 0; k < c->nm[j]; k++) {
+            if (k == x->modes[j] || should_stop(c, run)) continue;
+            if (excess_if(c, j, x->modes[j], k) > 0) continue;
+            copy_ind(c->n, tmp, x);
+            tmp->modes[j] = k;
+            if (try_modes(c, run, x, tmp, st)) return 1;
+        }
+    return 0;
+}
+
+/* a shorter plan with two tasks' modes changed, at least one of them to a shorter mode: where the
+   budgets are tight, one task can only speed up if another slows down */
+static int two_mode_step(Ctx *c, Run *run, Ind *x, Ind *tmp, int *st) {
+    for (int j = 0; j < c->n; j++)
+        for (int k = 0; k < c->nm[j]; k++) {
+            if (k == x->modes[j]) continue;
+            int dj = c->dur[c->moff[j] + k] - c->dur[c->moff[j] + x->modes[j]];
+            for (int j2 = j + 1; j2 < c->n; j2++)
+                for (int k2 = 0; k2 < c->nm[j2]; k2++) {
+                    if (k2 == x->modes[j2]) continue;
+                    if (dj >= 0 && c->dur[c->moff[j2] + k2] >= c->dur[c->moff[j2] + x->modes[j2]]) continue;
+                    if (should_stop(c, run)) return 0;
+                    copy_ind(c->n, tmp, x);
+                    budget_totals(c, tmp->modes);
+                    switch_mode(c, tmp->modes, j, k);
+                    switch_mode(c, tmp->modes, j2, k2);
+                    if (excess_of(c) == 0 && try_modes(c, run, x, tmp, st)) return 1;
+                }
+        }
+    return 0;
+}
+
+/* change one task's mode, or two, while that shortens the plan */
+static void local_search(Ctx *c, Run *run, Ind *x, Ind *tmp, int *st) {
+    while (!should_stop(c, run))
+        if (!one_mode_step(c, run, x, tmp, st) && !two_mode_step(c, run, x, tmp, st)) return;
+}
+
+/* a new individual's value: published when it beats the run's best, searched around when it beats
+   the best since the last restart */
 static void evaluate(Ctx *c, Run *run, Ind *x, Ind *tmp, int *st) {
     decode(c, x, st);
-    if (x->fit < run->best && x->fit < c->H) {
-        publish(c, run, x, st);
+    if (x->fit < run->epoch && x->fit < c->H) {
+        run->epoch = x->fit;
+        if (x->fit < run->best) publish(c, run, x, st);
         local_search(c, run, x, tmp, st);
     }
 }
@@ -387,7 +429,7 @@ int mmga_solve(int n, int R, int B, const int *nm, const int *moff, const int *d
                const int *cap, const int *bcap, const int *poff, const int *pred, const int *soff, const int *succ,
                int horizon, double time_limit_s, long long max_decodes, long long seed, int target,
                volatile int *shared, int *out_modes, int *out_starts, long long *out_decodes) {
-    const int P = 80, STALL = 100;
+    const int P = 80, STALL = 200;
     const double PM = 0.05;
     Ctx c = {0};
     c.n = n, c.R = R, c.B = B, c.H = horizon + 1;
@@ -426,13 +468,13 @@ int mmga_solve(int n, int R, int B, const int *nm, const int *moff, const int *d
         inds[i].fit = 0;
     }
     Ind *pop = inds, *kids = inds + P, *next = inds + 2 * P, *tmp = inds + 3 * P;
-    Run run = {now_s() + time_limit_s, max_decodes, target, shared, 2147483647, out_modes, out_starts};
+    Run run = {now_s() + time_limit_s, max_decodes, target, shared, INT_MAX, INT_MAX, out_modes, out_starts};
 
     for (int i = 0; i < P && !should_stop(&c, &run); i++) {
         random_individual(&c, &pop[i]);
         evaluate(&c, &run, &pop[i], tmp, st);
     }
-    int stall = 0, best_seen = run.best;
+    int stall = 0, best_seen = run.epoch;
     while (!should_stop(&c, &run)) {
         for (int i = 0; i < P && !should_stop(&c, &run); i++) {
             const Ind *a = &pop[rand_below(&c, P)], *b = &pop[rand_below(&c, P)];
@@ -455,12 +497,14 @@ int mmga_solve(int n, int R, int B, const int *nm, const int *moff, const int *d
                     evaluate(&c, &run, &pop[i], tmp, st);
                     break;
                 }
-        if (run.best < best_seen) {
-            best_seen = run.best;
+        if (run.epoch < best_seen) {
+            best_seen = run.epoch;
             stall = 0;
         } else if (++stall >= STALL) {
+            /* a fresh population: keeping the best would pull it back to the same modes */
             stall = 0;
-            for (int i = 1; i < P && !should_stop(&c, &run); i++) {
+            run.epoch = best_seen = INT_MAX;
+            for (int i = 0; i < P && !should_stop(&c, &run); i++) {
                 random_individual(&c, &pop[i]);
                 evaluate(&c, &run, &pop[i], tmp, st);
             }
