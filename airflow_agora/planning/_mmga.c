@@ -24,6 +24,9 @@
 #include <string.h>
 #include <time.h>
 
+#define REPAIR_SAMPLES 3 /* random mode changes the budget repair chooses among */
+#define MAX_PAIRS 50000  /* two-task mode changes per local-search step at most (PSPLIB j30: about 1,800) */
+
 typedef struct {
     int n, R, B, H;
     const int *nm, *moff, *dur, *dem, *cons, *cap, *bcap;
@@ -34,6 +37,7 @@ typedef struct {
     int *tot;          /* B budget totals of the modes being decoded */
     int *bst, *order, *key, *taken, *indeg, *ready;
     int *count; /* H + 1 counters of the counting sort */
+    int pairs;  /* whether the local search tries two-task mode changes (not where they are too many) */
     uint64_t rng;
     long long decodes;
 } Ctx;
@@ -91,9 +95,8 @@ static void switch_mode(Ctx *c, int *modes, int j, int k) {
     modes[j] = k;
 }
 
-/* mode changes that lower the excess, each the least lengthening of REPAIR_SAMPLES random ones;
-   returns the excess left */
-#define REPAIR_SAMPLES 3
+/* mode changes that lower the excess, each the one of REPAIR_SAMPLES random ones that lengthens
+   its task least; returns the excess left */
 static long repair(Ctx *c, int *modes) {
     budget_totals(c, modes);
     long e = excess_of(c);
@@ -401,7 +404,7 @@ static int two_mode_step(Ctx *c, Run *run, Ind *x, Ind *tmp, int *st) {
 /* change one task's mode, or two, while that shortens the plan */
 static void local_search(Ctx *c, Run *run, Ind *x, Ind *tmp, int *st) {
     while (!should_stop(c, run))
-        if (!one_mode_step(c, run, x, tmp, st) && !two_mode_step(c, run, x, tmp, st)) return;
+        if (!one_mode_step(c, run, x, tmp, st) && !(c->pairs && two_mode_step(c, run, x, tmp, st))) return;
 }
 
 /* a new individual's value: published when it beats the run's best, searched around when it beats
@@ -438,6 +441,7 @@ int mmga_solve(int n, int R, int B, const int *nm, const int *moff, const int *d
     c.rng = (uint64_t)seed * 0x9E3779B97F4A7C15ULL + 0x1234567ULL;
     if (!c.rng) c.rng = 1;
     int total_modes = moff[n];
+    c.pairs = (long)(total_modes - n) * (total_modes - n) <= 2 * MAX_PAIRS;
     int *by_dur = malloc(sizeof(int) * (size_t)(total_modes ? total_modes : 1));
     c.use = calloc((size_t)c.H * (R ? R : 1), sizeof(int));
     c.tot = calloc((size_t)(B ? B : 1), sizeof(int));
