@@ -33,6 +33,7 @@ typedef struct {
     const int *poff, *pred, *soff, *succ;
     const int *by_dur; /* per task, its modes by increasing duration (offsets as moff) */
     int *use;          /* H x R usage */
+    int *room;         /* R: capacity left for the demand being placed */
     int used_to;       /* usage is zero from here on */
     int *tot;          /* B budget totals of the modes being decoded */
     int *bst, *order, *key, *taken, *indeg, *ready;
@@ -127,18 +128,22 @@ static void clear_usage(Ctx *c) {
     c->used_to = 0;
 }
 
+/* the earliest start from t at which q fits for d instants: the window is checked from its end, so
+   that a conflict moves the start past the latest blocked instant at once */
+static inline int blocked(const int *u, const int *room, int R) {
+    for (int r = 0; r < R; r++)
+        if (u[r] > room[r]) return 1;
+    return 0;
+}
+
 static int earliest_fit(Ctx *c, int t, int d, const int *q) {
     const int R = c->R;
+    if (t >= c->used_to) return t;
+    for (int r = 0; r < R; r++) c->room[r] = c->cap[r] - q[r];
     for (;;) {
-        int tau = t, end = t + d;
-        for (; tau < end; tau++) {
-            const int *u = c->use + (size_t)tau * R;
-            int r = 0;
-            for (; r < R; r++)
-                if (u[r] + q[r] > c->cap[r]) break;
-            if (r < R) break;
-        }
-        if (tau == end) return t;
+        int tau = t + d - 1;
+        while (tau >= t && !blocked(c->use + (size_t)tau * R, c->room, R)) tau--;
+        if (tau < t) return t;
         t = tau + 1;
     }
 }
@@ -444,14 +449,15 @@ int mmga_solve(int n, int R, int B, const int *nm, const int *moff, const int *d
     c.pairs = (long)(total_modes - n) * (total_modes - n) <= 2 * MAX_PAIRS;
     int *by_dur = malloc(sizeof(int) * (size_t)(total_modes ? total_modes : 1));
     c.use = calloc((size_t)c.H * (R ? R : 1), sizeof(int));
+    c.room = calloc((size_t)(R ? R : 1), sizeof(int));
     c.tot = calloc((size_t)(B ? B : 1), sizeof(int));
     int *scratch = malloc(sizeof(int) * (size_t)n * 8 + 1);
     c.count = malloc(sizeof(int) * (size_t)(c.H + 1));
     int *genes = malloc(sizeof(int) * (size_t)n * 2 * (3 * P + 1) + 1);
     Ind *inds = malloc(sizeof(Ind) * (size_t)(3 * P + 1));
     Ind **rank = malloc(sizeof(Ind *) * (size_t)(2 * P));
-    if (!by_dur || !c.use || !c.tot || !scratch || !c.count || !genes || !inds || !rank) {
-        free(by_dur), free(c.use), free(c.tot), free(scratch), free(c.count), free(genes), free(inds), free(rank);
+    if (!by_dur || !c.use || !c.room || !c.tot || !scratch || !c.count || !genes || !inds || !rank) {
+        free(by_dur), free(c.use), free(c.room), free(c.tot), free(scratch), free(c.count), free(genes), free(inds), free(rank);
         return -2;
     }
     for (int j = 0; j < n; j++) { /* insertion sort of each task's few modes by duration */
@@ -516,7 +522,7 @@ int mmga_solve(int n, int R, int B, const int *nm, const int *moff, const int *d
     }
     if (out_decodes) *out_decodes = c.decodes;
     int best = run.best < c.H ? run.best : -1;
-    free(by_dur), free(c.use), free(c.tot), free(scratch), free(c.count), free(genes), free(inds), free(rank);
+    free(by_dur), free(c.use), free(c.room), free(c.tot), free(scratch), free(c.count), free(genes), free(inds), free(rank);
     return best;
 }
 
