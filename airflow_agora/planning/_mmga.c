@@ -128,14 +128,15 @@ static void clear_usage(Ctx *c) {
     c->used_to = 0;
 }
 
-/* the earliest start from t at which q fits for d instants: the window is checked from its end, so
-   that a conflict moves the start past the latest blocked instant at once */
+/* whether a demand does not fit beside usage u (room: the capacity minus the demand) */
 static inline int blocked(const int *u, const int *room, int R) {
     for (int r = 0; r < R; r++)
         if (u[r] > room[r]) return 1;
     return 0;
 }
 
+/* the earliest start from t at which q fits for d instants: the window is checked from its end, so
+   that a conflict moves the start past the latest blocked instant at once */
 static int earliest_fit(Ctx *c, int t, int d, const int *q) {
     const int R = c->R;
     if (t >= c->used_to) return t;
