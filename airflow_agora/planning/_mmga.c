@@ -376,7 +376,8 @@ static int one_mode_step(Ctx *c, Run *run, Ind *x, Ind *tmp, int *st) {
     budget_totals(c, x->modes);
     for (int j = 0; j < c->n; j++)
         for (int k = 0; k < c->nm[j]; k++) {
-            if (k == x->modes[j] || should_stop(c, run)) continue;
+            if (k == x->modes[j]) continue;
+            if (should_stop(c, run)) return 0;
             if (excess_if(c, j, x->modes[j], k) > 0) continue;
             copy_ind(c->n, tmp, x);
             tmp->modes[j] = k;
@@ -386,22 +387,27 @@ static int one_mode_step(Ctx *c, Run *run, Ind *x, Ind *tmp, int *st) {
 }
 
 /* a shorter plan with two tasks' modes changed, at least one of them to a shorter mode: where the
-   budgets are tight, one task can only speed up if another slows down */
+   budgets are tight, one task can only speed up if another slows down. The budget totals hold x
+   with the first change; tmp is copied afresh only after a schedule pass rewrote it. */
 static int two_mode_step(Ctx *c, Run *run, Ind *x, Ind *tmp, int *st) {
     for (int j = 0; j < c->n; j++)
         for (int k = 0; k < c->nm[j]; k++) {
             if (k == x->modes[j]) continue;
             int dj = c->dur[c->moff[j] + k] - c->dur[c->moff[j] + x->modes[j]];
+            budget_totals(c, x->modes);
+            copy_ind(c->n, tmp, x);
+            switch_mode(c, tmp->modes, j, k);
             for (int j2 = j + 1; j2 < c->n; j2++)
                 for (int k2 = 0; k2 < c->nm[j2]; k2++) {
-                    if (k2 == x->modes[j2]) continue;
-                    if (dj >= 0 && c->dur[c->moff[j2] + k2] >= c->dur[c->moff[j2] + x->modes[j2]]) continue;
+                    int a = x->modes[j2];
+                    if (k2 == a) continue;
+                    if (dj >= 0 && c->dur[c->moff[j2] + k2] >= c->dur[c->moff[j2] + a]) continue;
                     if (should_stop(c, run)) return 0;
+                    if (excess_if(c, j2, a, k2) > 0) continue;
+                    tmp->modes[j2] = k2;
+                    if (try_modes(c, run, x, tmp, st)) return 1;
                     copy_ind(c->n, tmp, x);
-                    budget_totals(c, tmp->modes);
-                    switch_mode(c, tmp->modes, j, k);
-                    switch_mode(c, tmp->modes, j2, k2);
-                    if (excess_of(c) == 0 && try_modes(c, run, x, tmp, st)) return 1;
+                    tmp->modes[j] = k;
                 }
         }
     return 0;
