@@ -1,9 +1,10 @@
-"""The genetic search beside CP-SAT: valid plans, budgets kept, bounds shared, runs that repeat."""
+"""The genetic search beside CP-SAT: valid plans, budgets kept, early stops, runs that repeat."""
 
 import time
 from dataclasses import replace
 
 import pytest
+from ortools.sat.python import cp_model
 
 from airflow_agora.domain import Goals, Mode, PlanningProblem, Reservation, TaskSpec, Workflow
 from airflow_agora.domain.goals import Objective
@@ -11,7 +12,7 @@ from airflow_agora.planning import genetic
 from airflow_agora.planning.bounds import makespan_lower_bound
 from airflow_agora.planning.compiled import compile_problem
 from airflow_agora.planning.generator import generate_workflow
-from airflow_agora.planning.planner import _meets_goals, to_plan
+from airflow_agora.planning.planner import PlannerOptions, _meets_goals, _solve_until_overtaken, _solver, to_plan
 from airflow_agora.planning.psplib import load_psplib
 from airflow_agora.planning.validator import check_plan
 from tests.conftest import chain_problem, solve
@@ -59,10 +60,9 @@ def test_a_cost_budget_is_kept():
     check_plan(budgeted, to_plan(budgeted, cp, found))
 
 
-def test_stops_at_the_shared_lower_bound_and_on_request(fixtures):
+def test_stops_at_its_target_and_on_request(fixtures):
     problem = load_psplib(fixtures / "j3010_1.mm")
-    cp, search = _search(problem, time_limit_s=60)
-    search.raise_lower_bound(10_000)  # any plan reaches it: the first one ends the search
+    cp, search = _search(problem, time_limit_s=60, target=10_000)  # any plan reaches it: the first one ends the search
     assert search.run() is not None and search.decodes < 1_000
     cp, search = _search(problem, time_limit_s=60)
     started = time.monotonic()
@@ -85,13 +85,36 @@ def test_applies_to_one_dag_makespan_without_reservations():
     assert not genetic.applicable(compile_problem(two, time_unit_s=10), Objective.MAKESPAN)
 
 
-def test_planner_runs_it_beside_cp_sat(fixtures):
-    problem = load_psplib(fixtures / "j3010_1.mm")
-    report = solve(problem, deterministic=False, time_limit_s=5)
-    assert report.status == "optimal" and report.makespan_s == 26
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_planner_runs_it_beside_cp_sat_which_proves_its_plan(fixtures, deterministic):
+    # j103_4: no heuristic plan reaches the lower bound (20), so CP-SAT proves 23 by refuting 22
+    problem = load_psplib(fixtures / "j103_4.mm")
+    report = solve(problem, deterministic=deterministic, time_limit_s=5)
+    assert report.status == "optimal" and report.makespan_s == 23 and report.lower_bound == 23
+    assert makespan_lower_bound(compile_problem(problem)) < 23
     assert report.stats["genetic_decodes"] > 0
-    deterministic = solve(problem, time_limit_s=5)
-    assert deterministic.stats["genetic_decodes"] > 0 and deterministic.makespan_s == 26
+    assert report.stats["cpsat_rounds"] >= 1 and report.stats["cpsat_status"] == "INFEASIBLE"
+
+
+def test_a_cp_sat_round_stops_when_the_search_finds_a_shorter_plan():
+    class Overtaking:  # a search that has just found a plan ending at 40, before the round's target
+        running, best = True, 40
+
+    # 13 pigeons in 12 holes as bare clauses: without presolve, symmetry or LP, a search of minutes
+    model = cp_model.CpModel()
+    x = [[model.new_bool_var(f"x{p}_{h}") for h in range(12)] for p in range(13)]
+    for row in x:
+        model.add_bool_or(row)
+    for h in range(12):
+        for p in range(13):
+            for q in range(p + 1, 13):
+                model.add_bool_or([~x[p][h], ~x[q][h]])
+    solver = _solver(PlannerOptions(num_workers=1), 120)
+    solver.parameters.cp_model_presolve = False
+    solver.parameters.symmetry_level = 0
+    solver.parameters.linearization_level = 0
+    status, overtaken = _solve_until_overtaken(solver, model, Overtaking(), target=50, release=0)
+    assert overtaken and status == cp_model.UNKNOWN
 
 
 def test_without_the_extension_cp_sat_plans_alone(fixtures, monkeypatch):

@@ -14,8 +14,8 @@
  * beats the best since the last restart.
  *
  * The module is loaded with ctypes (which releases the GIL for the call), so CP-SAT works in parallel.
- * `shared` is [stop flag, lower bound, best makespan]: Python raises the flag or the bound, this code
- * publishes its best makespan there after writing the plan to out_modes/out_starts.
+ * `shared` is [stop flag, best makespan]: Python raises the flag, this code publishes its best makespan
+ * there after writing the plan to out_modes/out_starts.
  */
 #include <Python.h>
 #include <limits.h>
@@ -347,8 +347,7 @@ typedef struct {
 } Run;
 
 static int should_stop(Ctx *c, Run *run) {
-    int lb = run->shared[1] > run->target ? run->shared[1] : run->target;
-    if (run->shared[0] || run->best <= lb) return 1;
+    if (run->shared[0] || run->best <= run->target) return 1;
     if (run->max_decodes > 0 && c->decodes >= run->max_decodes) return 1;
     return now_s() >= run->deadline;
 }
@@ -357,7 +356,7 @@ static void publish(Ctx *c, Run *run, const Ind *x, const int *st) {
     memcpy(run->out_modes, x->modes, sizeof(int) * (size_t)c->n);
     memcpy(run->out_starts, st, sizeof(int) * (size_t)c->n);
     run->best = x->fit;
-    __atomic_store_n(&run->shared[2], x->fit, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&run->shared[1], x->fit, __ATOMIC_SEQ_CST);
 }
 
 /* tmp, a copy of x with other modes that keep the budgets, scheduled along x's list: kept in x if shorter */
@@ -438,7 +437,7 @@ static int cmp_fit(const void *a, const void *b) {
 /*
  * Returns the best makespan found (-1 if no plan meets the budgets); the plan is in out_modes and
  * out_starts. Stops at time_limit_s, after max_decodes schedule passes (if > 0), when the best reaches
- * max(target, shared[1]), or when shared[0] is set. pred/succ are CSR arrays (poff/soff, n + 1 long).
+ * target, or when shared[0] is set. pred/succ are CSR arrays (poff/soff, n + 1 long).
  */
 int mmga_solve(int n, int R, int B, const int *nm, const int *moff, const int *dur, const int *dem, const int *cons,
                const int *cap, const int *bcap, const int *poff, const int *pred, const int *soff, const int *succ,

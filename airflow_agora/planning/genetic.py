@@ -2,9 +2,9 @@
 
 CP-SAT proves bounds well but, on two cores, finds the last percent of makespan slowly on the harder
 multi-mode instances; a population-based search over activity lists and modes finds them fast (on
-PSPLIB j30 at 2 s it took the matched references from about 94% to 98%, docs/benchmarks.md). The two
-share a three-number board: the search publishes its best makespan, CP-SAT its lower bound; each
-stops when the other's number proves its own result optimal.
+PSPLIB j30 at 2 s it took the matched references from about 94% to 98%, docs/benchmarks.md). The
+search publishes its best makespan on a two-number board (its other number is the stop flag), and
+CP-SAT asks whether any plan ends before it (``planner._prove_best``).
 
 Used only where it applies (``applicable``): one DAG, the makespan objective, no reservations, and
 durations of a few dozen time units at most (its schedule passes scan a time-indexed usage array).
@@ -79,8 +79,7 @@ class GeneticSearch:
     """One run of the search on ``cp``, started in a thread (``start``) or in this one (``run``).
 
     Stops at ``time_limit_s``, after ``max_decodes`` schedule passes (0 = no cap; the cap makes a run
-    repeat itself), when its best reaches ``target`` or a lower bound given by ``raise_lower_bound``,
-    or on ``stop``.
+    repeat itself), when its best reaches ``target`` (a lower bound) or on ``stop``.
     """
 
     def __init__(
@@ -93,7 +92,7 @@ class GeneticSearch:
         self._max_decodes = max_decodes
         self._seed = seed
         self.target = target
-        self._board = (ctypes.c_int * 3)(0, 0, 0)  # stop flag, lower bound, best makespan (0 = none yet)
+        self._board = (ctypes.c_int * 2)(0, 0)  # stop flag, best makespan (0 = none yet)
         self._modes = (ctypes.c_int * cp.n)()
         self._starts = (ctypes.c_int * cp.n)()
         self._decodes = ctypes.c_longlong(0)
@@ -159,15 +158,15 @@ class GeneticSearch:
             self._thread.join()
         return self.schedule()
 
-    def raise_lower_bound(self, bound: int) -> None:
-        """Tell the search that no plan is shorter than ``bound`` (relative to the DAG's release)."""
-        if bound > self._board[1]:
-            self._board[1] = bound
-
     @property
     def best(self) -> int | None:
         """The best makespan so far (relative to the release), readable while the search runs."""
-        return self._board[2] or None
+        return self._board[1] or None
+
+    @property
+    def running(self) -> bool:
+        """Whether the search runs in its thread now (started and not yet finished)."""
+        return self._thread is not None and self._thread.is_alive()
 
     @property
     def decodes(self) -> int:
