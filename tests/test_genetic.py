@@ -97,8 +97,8 @@ def test_planner_runs_it_beside_cp_sat_which_proves_its_plan(fixtures, determini
 
 
 def test_a_cp_sat_round_stops_when_the_search_finds_a_shorter_plan():
-    class Overtaking:  # a search that has just found a plan ending at 40, before the round's target
-        running, best = True, 40
+    class Running:
+        running = True
 
     # 13 pigeons in 12 holes as bare clauses: without presolve, symmetry or LP, a search of minutes
     model = cp_model.CpModel()
@@ -113,7 +113,8 @@ def test_a_cp_sat_round_stops_when_the_search_finds_a_shorter_plan():
     solver.parameters.cp_model_presolve = False
     solver.parameters.symmetry_level = 0
     solver.parameters.linearization_level = 0
-    status, overtaken = _solve_until_overtaken(solver, model, Overtaking(), target=50, release=0)
+    found_at = time.monotonic() + 0.3  # the search finds its better plan 0.3 s into the round
+    status, overtaken = _solve_until_overtaken(solver, model, Running(), lambda: time.monotonic() > found_at)
     assert overtaken and status == cp_model.UNKNOWN
 
 
