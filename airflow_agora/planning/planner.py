@@ -88,7 +88,7 @@ class Planner:
 
         search = _genetic_search(cp, objective, opts, _time_left(opts, opts.time_limit_s, started))
         if search is not None and opts.deterministic:
-            # a run capped by schedule passes repeats itself; CP-SAT then starts from its plan
+            # a run capped by schedule passes repeats itself; CP-SAT then asks whether its plan can be beaten
             found = search.run()
             if found is not None and _meets_goals(cp, found):
                 feasible.append(found)
