@@ -215,3 +215,27 @@ def test_cost_under_deadline_matches_brute_force(light_solve, problem, slack_s):
     assert report.status == "optimal" and report.goal_met
     assert round(report.cost_usd / COST_UNIT_USD) == least_cost
     assert report.makespan_s <= deadline
+
+
+def test_the_energy_bound_counts_only_mode_choices_that_keep_the_budgets():
+    from airflow_agora.planning.bounds import budget_energy_bound, energy_bound, makespan_lower_bound
+
+    # each task: 1 s on 2 vCPUs using 5 units of a budget of 5, or 4 s on 1 vCPU using none; only one
+    # task can run fast, so the least energy is 2 + 4 = 6 vCPU-s, not 2 + 2 (3 s on 2 vCPUs, not 2)
+    fast_or_slow = (Mode(1, {"vcpus": 2}, consumes={"units": 5}), Mode(4, {"vcpus": 1}))
+    wf = Workflow("d", (TaskSpec("a", fast_or_slow), TaskSpec("b", fast_or_slow)), ())
+    problem = PlanningProblem((wf,), {"vcpus": 2}, budgets={"units": 5})
+    cp = compile_problem(problem)
+    assert energy_bound(cp) == 2 and budget_energy_bound(cp) == 3 and makespan_lower_bound(cp) == 3
+    report = solve(problem, time_limit_s=5)
+    assert report.status == "optimal" and report.makespan_s == 4 and report.makespan_lower_bound_s == 3
+    roomy = compile_problem(replace(problem, budgets={"units": 10}))  # both may run fast
+    assert budget_energy_bound(roomy) == 2
+
+
+def test_the_budget_aware_bound_holds_on_psplib(fixtures):
+    from airflow_agora.planning.bounds import budget_energy_bound, energy_bound
+
+    for name, optimum in (("j1010_1.mm", 17), ("j3010_1.mm", 26), ("j103_4.mm", 23)):
+        cp = compile_problem(load_psplib(fixtures / name))
+        assert energy_bound(cp) <= budget_energy_bound(cp) <= optimum

@@ -64,6 +64,12 @@ class Compiled:
     global_budget: int | None
     pruned_modes: int = 0
     index: dict[tuple[str, str], int] = field(default_factory=dict)
+    # results of costly pure functions of the problem, keyed by name and the kept modes (see bounds.py)
+    memo: dict[tuple, object] = field(default_factory=dict)
+
+    def modes_kept(self) -> tuple[tuple[int, ...], ...]:
+        """Which original modes each task keeps: changes whenever modes are pruned."""
+        return tuple(tuple(t.mode_ids) for t in self.tasks)
 
     @property
     def n(self) -> int:
