@@ -17,8 +17,9 @@ import numpy as np
 
 from airflow_agora.planning.compiled import Compiled, keep_modes
 
-# the budget-aware energy bound's dynamic programme: (budget units + 1) per budget, multiplied,
-# times the modes of all tasks (PSPLIB j30: about 10^4 states x 90 modes)
+# the budget-aware energy bound's dynamic programme: states = (budget units + 1) per budget,
+# multiplied (8 bytes each), and states times the modes of all tasks (PSPLIB j30: 10^4 x 90)
+MAX_BUDGET_DP_STATES = 1_000_000
 MAX_BUDGET_DP_WORK = 20_000_000
 
 
@@ -132,9 +133,12 @@ def _budget_energy_bound(cp: Compiled) -> int:
     caps = cp.budget_caps
     states = 1
     for cap in caps:
-        states *= cap + 1
-    if not caps or states * sum(len(t.durations) for t in cp.tasks) > MAX_BUDGET_DP_WORK:
+        states *= max(cap, 0) + 1
+    if min(caps) < 0 or states > MAX_BUDGET_DP_STATES:
         return 0
+    if states * sum(len(t.durations) for t in cp.tasks) > MAX_BUDGET_DP_WORK:
+        return 0
+    release = min(dag.release for dag in cp.dags)
     best = 0
     unreachable = np.iinfo(np.int64).max // 4
     for r, cap in enumerate(cp.capacities):
@@ -153,7 +157,7 @@ def _budget_energy_bound(cp: Compiled) -> int:
             least = nxt
         need = int(least.min())
         if 0 < need < unreachable:  # unreachable: no mode vector keeps the budgets (reported elsewhere)
-            best = max(best, _time_to_supply(cp, r, need, min(d.release for d in cp.dags)))
+            best = max(best, _time_to_supply(cp, r, need, release))
     return best
 
 
