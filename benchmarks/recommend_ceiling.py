@@ -6,10 +6,11 @@ parent; docs/prediction.md) with pickers that know more than a recommender can:
 * ``perfect``: every row's real runtime; the cheapest row at or under ``margin`` x SLA. With
   margin 1 it is the oracle; a smaller margin shows how many good children sit just under the SLA,
   i.e. how accurate predictions must be to find them safely.
-* ``amdahl-hindsight``: the Amdahl curve T = a + b / P (P = nodes x vCPUs x speed) fitted by least
-  squares to all of the workload's completed rows (which a single-shot recommender never sees),
-  anchored on the parent's runtime; the cheapest predicted row at or under margin x SLA. This is
-  the best the prior's model family could do with σ known exactly.
+* ``amdahl-hindsight``: the recommender's own prior (``PriorScalingModel``, Amdahl over
+  P = nodes x vCPUs x speed) anchored on the parent, but with σ fitted to all of the workload's
+  completed rows on the parent's type (which a single-shot recommender never sees); the cheapest
+  row whose mid estimate is at or under margin x SLA. This is the best the prior's model family
+  could do with σ known.
 
 Usage: .venv/bin/python benchmarks/recommend_ceiling.py ../shared/data/grids/*.csv
 """
@@ -19,22 +20,11 @@ from __future__ import annotations
 import statistics
 import sys
 
-import numpy as np
-
 from airflow_agora.prediction.catalogue import Catalogue
 from airflow_agora.prediction.grid_bench import GridRow, load_grid, node_spec
+from airflow_agora.prediction.runtime_prior import Observation, PriorScalingModel
 
 MARGINS = (1.0, 0.95, 0.9)
-
-
-def amdahl_fit(rows: list[GridRow], capacity: dict) -> tuple[float, float]:
-    """Least-squares a, b >= 0 of T = a + b / P over ``rows``."""
-    inv = np.array([1 / capacity[r] for r in rows])
-    t = np.array([r.runtime_s for r in rows])
-    if len(set(inv)) < 2:
-        return 0.0, float(t[0] / inv[0])
-    b, a = np.polyfit(inv, t, 1)
-    return max(a, 0.0), max(b, 0.0)
 
 
 def ceiling(grid: dict[str, list[GridRow]], catalogue: Catalogue, picker: str, margin: float) -> tuple[float, float]:
@@ -45,20 +35,20 @@ def ceiling(grid: dict[str, list[GridRow]], catalogue: Catalogue, picker: str, m
         if not done:
             continue
         sla_s = statistics.median(r.runtime_s for r in done)
-        capacity = {r: node_spec(r.instance_type, catalogue).capacity(r.nodes) for r in rows}
-        a, b = amdahl_fit(done, capacity)
+        specs = {r: node_spec(r.instance_type, catalogue) for r in rows}
         oracle_usd = min(r.cost_usd for r in done if r.runtime_s <= sla_s)
         for parent in done:
-            anchor = parent.runtime_s / (a + b / capacity[parent])
             if picker == "perfect":
                 predicted_s = {c: c.runtime_s if c.completed else float("inf") for c in rows}
-            else:
-                predicted_s = {c: anchor * (a + b / capacity[c]) for c in rows}
+            else:  # the parent last: the prior anchors on its last observation
+                seen = [Observation(specs[r], r.nodes, r.runtime_s) for r in done if r is not parent]
+                model = PriorScalingModel().fit([*seen, Observation(specs[parent], parent.nodes, parent.runtime_s)])
+                predicted_s = {c: model.predict(specs[c], c.nodes).runtime_s for c in rows}
             fits = [c for c in rows if predicted_s[c] <= margin * sla_s]
             if fits:
                 child = min(fits, key=lambda c: predicted_s[c] * c.nodes * c.usd_per_node_hour)
             else:
-                child = max(rows, key=lambda c: capacity[c])
+                child = max(rows, key=lambda c: specs[c].capacity(c.nodes))
             meets = child.completed and child.runtime_s <= sla_s
             parents += 1
             violations += not meets

@@ -11,6 +11,7 @@ Every bound here is valid for any plan of the compiled problem, so the gap a use
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,12 +132,9 @@ def budget_energy_bound(cp: Compiled) -> int:
 
 def _budget_energy_bound(cp: Compiled) -> int:
     caps = cp.budget_caps
-    states = 1
-    for cap in caps:
-        states *= max(cap, 0) + 1
-    if min(caps) < 0 or states > MAX_BUDGET_DP_STATES:
-        return 0
-    if states * sum(len(t.durations) for t in cp.tasks) > MAX_BUDGET_DP_WORK:
+    states = math.prod(c + 1 for c in caps)
+    modes = sum(len(t.durations) for t in cp.tasks)
+    if min(caps) < 0 or states > MAX_BUDGET_DP_STATES or states * modes > MAX_BUDGET_DP_WORK:
         return 0
     release = min(dag.release for dag in cp.dags)
     best = 0

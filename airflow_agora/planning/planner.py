@@ -236,12 +236,13 @@ def _prove_best(cp, terms, horizon, hint, time_limit_s, opts, objective, search)
     release = cp.dags[0].release
     deadline = cp.dags[0].deadline
     lower = search.target
-    plans = [s for s in (hint,) if s is not None and _meets_goals(cp, s)]
+    own = hint if hint is not None and _meets_goals(cp, hint) else None  # the best plan in hand
+    own_end = own.makespan(cp) if own is not None else None
     stats: dict[str, object] = {"model_build_s": 0.0, "cpsat_s": 0.0, "cpsat_rounds": 0}
     status, spent = cp_model.UNKNOWN, 0.0
 
     def best_end() -> int | None:
-        ends = [s.makespan(cp) for s in plans]
+        ends = [] if own_end is None else [own_end]
         if search.best is not None and (deadline is None or release + search.best <= deadline):
             ends.append(release + search.best)  # the search knows no deadlines: only plans that meet it count
         return min(ends, default=None)
@@ -282,19 +283,20 @@ def _prove_best(cp, terms, horizon, hint, time_limit_s, opts, objective, search)
             status = cp_model.OPTIMAL if target is not None else cp_model.INFEASIBLE
             break
         if round_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            plans.append(sm.read(solver))
+            own = sm.read(solver)  # ends before every plan known when the round began
+            own_end = own.makespan(cp)
         elif not overtaken:
             break  # out of time
     found = _searched_plan(cp, search)
     stats["genetic_decodes"] = search.decodes
     if status == cp_model.INFEASIBLE:
         return _SolveResult(status, None, None, stats)
-    if found is not None and (not plans or found.makespan(cp) < min(s.makespan(cp) for s in plans)):
-        plans.append(found)
+    if found is not None and (own_end is None or found.makespan(cp) < own_end):
+        own = found
         stats["genetic"] = "found the plan kept"
-    if not plans:
+    if own is None:
         return _SolveResult(status, None, None, stats)
-    sched = min(plans, key=lambda s: s.makespan(cp))
+    sched = own
     if status != cp_model.OPTIMAL:
         status = cp_model.FEASIBLE
     elif opts.lexicographic and _tie_break_matters(cp, objective):
